@@ -4,6 +4,7 @@
 #   ./run.sh demo [ARGS]    install what is missing, build, run the demo
 #   ./run.sh test [ARGS]    same set-up, then every test (ARGS go to meson test)
 #   ./run.sh bench [WHAT]   benchmarks (WHAT: crypto, ...; default all)
+#   ./run.sh sim [ARGS]     protocol simulator (--help; a failing seed prints its replay)
 #   ./run.sh stop           stop what the demo started
 #   ./run.sh build          set-up and build only
 set -euo pipefail
@@ -83,6 +84,7 @@ case "$cmd" in
 	stop)  exec "$top/tests/demo/demo.sh" stop ;;
 	test)  setup; run_tests "$@" ;;
 	bench) setup; exec "$top/tests/bench/bench.sh" "$@" ;;
+	sim)   setup; exec "$builddir/coordinator/sim/bftdns-sim" "$@" ;;
 	deps)  mkdir -p "$top/build"; install_deps ;;
 	help|-h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' ;;
 	*) die "unknown command '$cmd' (try ./run.sh help)" ;;

@@ -1,0 +1,88 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * Seeded scenarios and invariant checks: from (protocol, options, seed) a
+ * whole run is derived (who is faulty and how, delays, clock skews, a
+ * partition, crashes, a starved node), run to quiescence, then checked:
+ *
+ * - the run ends: no protocol error, no bound hit;
+ * - agreement: outputs of non-faulty nodes (correct and impaired) agree,
+ *   as sequences (one is a prefix of the other) or per output tag;
+ * - no correct node reports a fault about a correct node;
+ * - termination of the correct nodes, if the protocol promises it;
+ * - the protocol's own check (validity, totality...).
+ *
+ * A failing seed prints the exact command that replays it.
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coordinator/sim/adversary.h"
+#include "coordinator/sim/sim.h"
+
+typedef enum {
+	SIM_AGREE_SEQUENCE,   /*!< Output lists are prefixes of each other. */
+	SIM_AGREE_BY_TAG,     /*!< Same tag, same bytes (order may differ). */
+} sim_agree_t;
+
+/*! A protocol the simulator can run by name. */
+typedef struct sim_protocol {
+	const char *name;
+	const bft_protocol_ops_t *ops;
+	const void *conf;                     /*!< bft_params_t.conf. */
+	sim_agree_t agree;
+	bool expect_termination;              /*!< Every correct node terminates. */
+	/*! Gives the inputs of a run (derive them from sim_conf(sim)->seed). */
+	int (*inputs)(sim_t *sim);
+	/*! Extra invariant; returns false and writes why. May be NULL. */
+	bool (*check)(const sim_t *sim, char *why, size_t why_len);
+} sim_protocol_t;
+
+/*! The protocols built into the simulator (NULL-terminated by name). */
+extern const sim_protocol_t *const sim_protocols[];
+const sim_protocol_t *sim_protocol_find(const char *name);
+
+/*! What scenarios may contain. */
+typedef struct {
+	uint16_t n, f;
+	sim_byz_t byz;            /*!< SIM_BYZ_KINDS: drawn per seed. */
+	int faulty;               /*!< Faulty nodes; -1: drawn per seed in [0, f]. */
+	bool crashes;
+	bool partitions;
+	bool starve;
+	uint64_t steps_max;       /*!< 0: default. */
+} sim_opts_t;
+
+/*! Defaults: everything on, byz drawn per seed, faulty drawn. */
+void sim_opts_default(sim_opts_t *opts, uint16_t n, uint16_t f);
+
+typedef struct {
+	bool ok;
+	char why[320];
+	char scenario[256];       /*!< One line describing the drawn scenario. */
+	uint8_t trace[SIM_TRACE_LEN];
+	sim_stats_t stats;
+} sim_result_t;
+
+/*!
+ * Runs one seed and checks it. Returns BFT_EOK if the run could be set up
+ * (then res->ok says whether it passed), an error otherwise.
+ */
+int sim_run_seed(const sim_protocol_t *proto, const sim_opts_t *opts, uint64_t seed,
+                 sim_result_t *res);
+
+/*! The command line that replays seed (for failure messages). */
+void sim_replay_command(const sim_protocol_t *proto, const sim_opts_t *opts, uint64_t seed,
+                        char *buf, size_t len);

@@ -1,0 +1,146 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * Deterministic network simulator for sans-I/O protocol cores (after
+ * hbbft's VirtualNet and TigerBeetle's VOPR). n instances of one protocol
+ * exchange messages through one pending-event list; virtual time, delays,
+ * partitions, crashes and the faulty nodes' behaviour all come from one
+ * seed, so a seed replays a run exactly (same trace hash).
+ *
+ * Node classes (for the checks in scenario.h):
+ * - faulty: in conf.faulty; runs the protocol, but every message it sends
+ *   goes through the adversary's tamper hook (silent, garbage, ...);
+ * - impaired: crashed and restarted with a fresh state (amnesia), or cut
+ *   off by a partition that drops messages; counts against f like a
+ *   faulty node, but its outputs must still agree;
+ * - correct: everything else.
+ *
+ * Every loop is bounded: steps_max deliveries, SIM_PENDING_MAX messages in
+ * flight, SIM_OUTPUTS_MAX outputs kept per node.
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coordinator/proto/protocol.h"
+
+#define SIM_PENDING_MAX		(1u << 20)
+#define SIM_OUTPUTS_MAX		4096
+#define SIM_TRACE_LEN		32
+
+typedef struct sim sim_t;
+
+typedef enum {
+	SIM_EV_MESSAGE = 0,
+	SIM_EV_CRASH,
+	SIM_EV_RESTART,
+} sim_event_kind_t;
+
+/*! One pending event; a message's bytes follow the struct. */
+typedef struct {
+	uint64_t at_ms;       /*!< Virtual delivery time. */
+	uint64_t seq;         /*!< Creation order: ties are broken by it. */
+	sim_event_kind_t kind;
+	bft_node_t from;
+	bft_node_t to;        /*!< Also the node of CRASH / RESTART. */
+	uint32_t len;
+	uint8_t data[];
+} sim_event_t;
+
+/*!
+ * Adversary hooks. pre_crank picks which pending event runs next (an
+ * index below sim_pending_count(), or SIZE_MAX for the earliest);
+ * tamper sees each copy of each message a faulty node sends and decides
+ * what goes out instead (zero or more sim_inject() calls).
+ */
+typedef struct {
+	void *ctx;
+	size_t (*pre_crank)(void *ctx, const sim_t *sim);
+	void (*tamper)(void *ctx, sim_t *sim, bft_node_t from, bft_node_t to,
+	               const uint8_t *msg, size_t len);
+} sim_adversary_t;
+
+typedef struct {
+	const bft_protocol_ops_t *ops;
+	const void *proto_conf;       /*!< bft_params_t.conf for every instance. */
+	uint16_t n, f;
+	uint64_t seed;
+	bft_nodeset_t faulty;         /*!< Their messages go through adversary.tamper. */
+	sim_adversary_t adversary;
+	uint32_t delay_max_ms;        /*!< Each message: uniform in [0, max]. */
+	uint32_t clock_skew_max_ms;   /*!< Each node's clock: now + [0, max]. */
+	bft_nodeset_t isolated;       /*!< Partitioned from the others until heal_ms. */
+	uint64_t heal_ms;
+	bool partition_drops;         /*!< Cross-partition messages are lost, not held. */
+	bft_nodeset_t crashed;        /*!< Crash at crash_ms, restart fresh at restart_ms. */
+	uint64_t crash_ms;
+	uint64_t restart_ms;
+	uint64_t steps_max;           /*!< Bound on events processed. */
+} sim_conf_t;
+
+/*! Creates the n instances at time 0. */
+int sim_create(const sim_conf_t *conf, sim_t **out);
+void sim_destroy(sim_t *sim);
+
+/*! Gives node an input now (processed at once, like a local request). */
+int sim_input(sim_t *sim, bft_node_t node, const uint8_t *input, size_t len);
+
+/*!
+ * Runs until no event is pending or steps_max events ran. BFT_EOK when
+ * quiescent; BFT_ESPACE if a bound was hit; a protocol's error code if
+ * one returned an error (see sim_failure()).
+ */
+int sim_run(sim_t *sim);
+
+/*! Sends a message as `from` (for adversaries; delay and partition apply). */
+int sim_inject(sim_t *sim, bft_node_t from, bft_node_t to, const uint8_t *msg, size_t len);
+
+/*! Pending events, for pre_crank. */
+size_t sim_pending_count(const sim_t *sim);
+const sim_event_t *sim_pending(const sim_t *sim, size_t i);
+
+uint64_t sim_now(const sim_t *sim);
+const sim_conf_t *sim_conf(const sim_t *sim);
+/*! The adversary's own seeded randomness (deterministic per seed). */
+uint64_t sim_random(sim_t *sim);
+
+/*! Nodes that were crashed or cut off with message loss. */
+bft_nodeset_t sim_impaired(const sim_t *sim);
+/*! Nodes that are neither faulty nor impaired. */
+bft_nodeset_t sim_correct(const sim_t *sim);
+
+bool sim_node_terminated(const sim_t *sim, bft_node_t node);
+/*! Nodes `node` reported a fault about. */
+bft_nodeset_t sim_node_blamed(const sim_t *sim, bft_node_t node);
+size_t sim_node_output_count(const sim_t *sim, bft_node_t node);
+/*! Output i of node: tag, bytes, length. */
+const uint8_t *sim_node_output(const sim_t *sim, bft_node_t node, size_t i,
+                               uint32_t *tag, size_t *len);
+
+/*! SHA-256 over every event and every output, in order. */
+void sim_trace_hash(const sim_t *sim, uint8_t out[SIM_TRACE_LEN]);
+
+typedef struct {
+	uint64_t steps;
+	uint64_t delivered;
+	uint64_t dropped;
+	uint64_t injected;     /*!< Messages sent by tamper. */
+	uint64_t faults;       /*!< Faults reported by any node. */
+	uint64_t end_ms;       /*!< Virtual time at the end. */
+} sim_stats_t;
+
+void sim_stats(const sim_t *sim, sim_stats_t *out);
+
+/*! Why the last sim_run() failed, or "" . */
+const char *sim_failure(const sim_t *sim);
