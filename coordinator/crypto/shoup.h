@@ -111,6 +111,23 @@ void shoup_share_clear(shoup_share_t *share);
 int shoup_public_check(const shoup_public_t *pub);
 
 /*!
+ * Searches a random safe prime p = 2p' + 1 of exactly bits bits whose two top
+ * bits are set (so the product of two of them has exactly 2 bits bits):
+ * sieves p' and p together by the small primes, then tests p' and p with
+ * mpz_probab_prime_p (Baillie-PSW and Miller-Rabin). prime_index is passed to
+ * the progress callback (which may be NULL). The dealer's own search; also
+ * for tools that must show where a key's primes came from.
+ * bits in 256..SHOUP_BITS_MAX / 2.
+ */
+int shoup_safe_prime_generate(unsigned bits, unsigned prime_index,
+                              shoup_random_fn rnd, void *rnd_ctx,
+                              shoup_progress_fn progress, void *progress_ctx,
+                              mpz_t p);
+
+/*! True if p is a safe prime (p and (p - 1) / 2 both probable primes). */
+bool shoup_is_safe_prime(const mpz_t p);
+
+/*!
  * Trusted dealer: makes a fresh key with two safe primes of bits/2 each.
  * secrets must have room for n entries; secrets[i] gets player i + 1.
  * The progress callback may be NULL.
@@ -193,6 +210,8 @@ typedef struct {
 	uint32_t faulty;                        /*!< Bit id-1: id sent a share proven bad. */
 	bool proofs_requested;                  /*!< OPTPROOF is in its fallback phase. */
 	bool done;
+	bool failed;                            /*!< FAILED was returned; only a forwarded
+	                                             signature can still finish it. */
 	uint64_t combine_attempts;              /*!< Combinations tried (for tests and stats). */
 } shoup_collector_t;
 
