@@ -81,7 +81,8 @@ static const uint8_t *wire_r_take(bft_wire_r_t *r, size_t len)
 		r->error = true;
 		return NULL;
 	}
-	const uint8_t *at = r->p + r->pos;
+	/* An empty input may have no buffer at all: no arithmetic on NULL. */
+	const uint8_t *at = r->p != NULL ? r->p + r->pos : NULL;
 	r->pos += len;
 	return at;
 }
