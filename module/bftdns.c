@@ -52,8 +52,16 @@ int bftdns_conf_check(knotd_conf_check_args_t *args)
 	knotd_conf_t f = knotd_conf_check_item(args, MOD_FAULTS);
 	knotd_conf_t share = knotd_conf_check_item(args, MOD_KEY_SHARE);
 
-	if (id.count == 0 || n.count == 0 || share.count == 0) {
-		args->err_str = "replica-id, replicas and key-share are required";
+	if (id.count == 0) {
+		args->err_str = "replica-id is required (this replica's number, 1..replicas)";
+		return KNOT_EINVAL;
+	}
+	if (n.count == 0) {
+		args->err_str = "replicas is required (the number of replicas n)";
+		return KNOT_EINVAL;
+	}
+	if (share.count == 0) {
+		args->err_str = "key-share is required (the path of this replica's key share file)";
 		return KNOT_EINVAL;
 	}
 	if (id.single.integer > n.single.integer) {

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# mod-bftdns loads into the patched knotd for a zone and says so in the log;
+# `knotc conf-check` refuses bad module sections with a sentence that names the
+# problem.
+. "$(dirname "$0")/lib.sh"
+
+# write_conf DIR PORT MODULE-ITEMS: a one-zone knot.conf with the module.
+write_conf() {
+	local dir=$1 port=$2 items=$3
+	mkdir -p "$dir"
+	cat >"$dir/example.com.zone" <<-'ZONE'
+	$ORIGIN example.com.
+	$TTL 3600
+	@	SOA	ns1 hostmaster 1 3600 900 604800 300
+	@	NS	ns1
+	ns1	A	192.0.2.1
+	www	A	192.0.2.80
+	ZONE
+	: >"$dir/replica.share"
+	cat >"$dir/knot.conf" <<-CONF
+	server:
+	    rundir: "$dir"
+	    pidfile: "$dir/knot.pid"
+	    listen: 127.0.0.1@$port
+	log:
+	  - target: "$dir/knot.log"
+	    any: info
+	database:
+	    storage: "$dir"
+	module:
+	  - id: mod-bftdns
+	    file: "$BFTDNS_MODULE"
+	mod-bftdns:
+	  - id: default
+	$items
+	zone:
+	  - domain: example.com.
+	    file: "$dir/example.com.zone"
+	    module: mod-bftdns/default
+	CONF
+}
+
+good_items="    replica-id: 1
+    replicas: 1
+    faults: 0
+    key-share: \"$TMP/good/replica.share\""
+
+# 1. A good section: conf-check passes, knotd loads the module for the zone.
+port=$(free_port)
+write_conf "$TMP/good" "$port" "$good_items"
+out=$("$KNOTC" -c "$TMP/good/knot.conf" conf-check 2>&1) ||
+	fail "conf-check refused a good configuration: $out"
+knot_start "$TMP/good"
+wait_log "$TMP/good/knot.log" 'example\.com\..*mod-bftdns.*active, replica 1 of 1' ||
+	fail "no 'active, replica 1 of 1' line in the log"
+grep -q 'active, replica 1 of 1 (f = 0), signing protocol optte' "$TMP/good/knot.log" ||
+	fail "the active line does not name f and the default signing protocol"
+answer=$("$KDIG" @127.0.0.1 -p "$port" +short www.example.com A) ||
+	fail "kdig failed against the running knotd"
+[ "$answer" = "192.0.2.80" ] || fail "query answered '$answer', want 192.0.2.80"
+knot_stop "$KNOT_PID"
+log "module loads and the zone answers"
+
+# 2. Bad sections: conf-check exits non-zero and prints the reason.
+# check_bad NAME EXPECTED-MESSAGE ITEMS
+check_bad() {
+	local name=$1 expected=$2 items=$3 out
+	write_conf "$TMP/$name" "$port" "$items"
+	if out=$("$KNOTC" -c "$TMP/$name/knot.conf" conf-check 2>&1); then
+		fail "$name: conf-check accepted a bad configuration"
+	fi
+	grep -qF -- "$expected" <<<"$out" ||
+		fail "$name: conf-check said '$out', want a line with '$expected'"
+	log "$name refused: $(grep -F -- "$expected" <<<"$out" | head -n 1)"
+}
+
+check_bad few-replicas "replicas must be at least 3 * faults + 1" \
+"    replica-id: 1
+    replicas: 3
+    faults: 1
+    key-share: \"$TMP/good/replica.share\""
+
+check_bad id-too-big "replica-id must be between 1 and replicas" \
+"    replica-id: 5
+    replicas: 4
+    faults: 1
+    key-share: \"$TMP/good/replica.share\""
+
+check_bad no-key-share "key-share is required" \
+"    replica-id: 1
+    replicas: 1
+    faults: 0"
+
+check_bad bad-protocol "invalid" \
+"    replica-id: 1
+    replicas: 1
+    faults: 0
+    signing-protocol: fastest
+    key-share: \"$TMP/good/replica.share\""
+
+log "PASS"
