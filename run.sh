@@ -20,7 +20,7 @@ die() { log "error: $*"; exit 1; }
 DEBIAN_PACKAGES=(
 	build-essential pkgconf meson ninja-build python3 patch xz-utils dpkg-dev
 	debian-archive-keyring
-	libgmp-dev nettle-dev libgnutls28-dev liburcu-dev liblmdb-dev libedit-dev
+	libgmp-dev nettle-dev libsodium-dev libgnutls28-dev liburcu-dev liblmdb-dev libedit-dev
 	gnutls-bin clang libclang-rt-14-dev
 	ldnsutils libldns-dev bind9-utils bind9-dnsutils dnsperf
 )
@@ -54,9 +54,10 @@ setup() {
 
 # Runs every test through meson and prints the closing line CI reads.
 run_tests() {
-	local rc=0
-	meson test -C "$builddir" --print-errorlogs --num-processes 2 "$@" || rc=$?
-	python3 - "$builddir/meson-logs/testlog.json" <<'PY'
+	local rc=0 logbase="testlog-run-$$"
+	# A log of this run's own: several meson test runs may share the build dir.
+	meson test -C "$builddir" --print-errorlogs --num-processes 2 --logbase "$logbase" "$@" || rc=$?
+	python3 - "$builddir/meson-logs/$logbase.json" <<'PY'
 import json, sys
 counts = {"passed": 0, "failed": 0, "skipped": 0}
 try:
@@ -64,6 +65,8 @@ try:
 except OSError:
     lines = []
 for line in lines:
+    if not line.strip():
+        continue
     result = json.loads(line).get("result", "")
     if result in ("OK", "EXPECTEDFAIL"):
         counts["passed"] += 1
