@@ -29,17 +29,6 @@ static const bftdns_alg_t algorithms[] = {
 
 #define ALGORITHM_COUNT	(sizeof(algorithms) / sizeof(algorithms[0]))
 
-/* Our own table entry, or NULL for a pointer that is not one of ours. */
-static const bftdns_alg_t *alg_known(const bftdns_alg_t *alg)
-{
-	for (size_t i = 0; i < ALGORITHM_COUNT; i++) {
-		if (alg == &algorithms[i]) {
-			return alg;
-		}
-	}
-	return NULL;
-}
-
 const bftdns_alg_t *bftdns_alg_by_number(unsigned number)
 {
 	for (size_t i = 0; i < ALGORITHM_COUNT; i++) {
@@ -48,6 +37,13 @@ const bftdns_alg_t *bftdns_alg_by_number(unsigned number)
 		}
 	}
 	return NULL;
+}
+
+/* Our own table entry for alg's number (the caller's struct may be a copy,
+ * its digest_size is not trusted), or NULL. */
+static const bftdns_alg_t *alg_known(const bftdns_alg_t *alg)
+{
+	return alg != NULL ? bftdns_alg_by_number(alg->number) : NULL;
 }
 
 /* A decimal number 0..255 with nothing around it. */
@@ -87,7 +83,8 @@ const bftdns_alg_t *bftdns_alg_by_name(const char *name)
 int bftdns_alg_digest(const bftdns_alg_t *alg, const uint8_t *data, size_t len,
                       uint8_t *digest)
 {
-	if (alg_known(alg) == NULL || digest == NULL || (data == NULL && len > 0)) {
+	alg = alg_known(alg);
+	if (alg == NULL || digest == NULL || (data == NULL && len > 0)) {
 		return SHOUP_EINVAL;
 	}
 	const uint8_t *bytes = data != NULL ? data : (const uint8_t *)"";
@@ -120,7 +117,8 @@ int bftdns_alg_digest(const bftdns_alg_t *alg, const uint8_t *data, size_t len,
 int bftdns_alg_encode_digest(const bftdns_alg_t *alg, const uint8_t *digest,
                              size_t modulus_bytes, mpz_t x)
 {
-	if (alg_known(alg) == NULL || digest == NULL ||
+	alg = alg_known(alg);
+	if (alg == NULL || digest == NULL ||
 	    modulus_bytes < SHOUP_BITS_MIN / 8 || modulus_bytes > SHOUP_BITS_MAX / 8) {
 		return SHOUP_EINVAL;
 	}

@@ -129,7 +129,9 @@ bool shoup_is_safe_prime(const mpz_t p);
 
 /*!
  * Trusted dealer: makes a fresh key with two safe primes of bits/2 each.
- * secrets must have room for n entries; secrets[i] gets player i + 1.
+ * bits is 1024, 2048, 3072 or 4096 (else SHOUP_EINVAL); e = 65537.
+ * pub and secrets[0..n) must be initialised (shoup_*_init); secrets[i] gets
+ * player i + 1. On an error their contents are unspecified.
  * The progress callback may be NULL.
  */
 int shoup_deal(unsigned bits, unsigned n, unsigned f,
@@ -140,7 +142,10 @@ int shoup_deal(unsigned bits, unsigned n, unsigned f,
 /*!
  * Trusted dealer for an existing RSA key (p, q, e): shares its d if p and q
  * are safe primes, else returns SHOUP_ENOTSAFE (Shoup's proofs and the
- * share arithmetic need m = p'q' with p' and q' prime).
+ * share arithmetic need m = p'q' with p' and q' prime). The modulus may have
+ * any size from SHOUP_BITS_MIN to SHOUP_BITS_MAX bits; e must be a prime
+ * above n and below p (SHOUP_EINVAL otherwise). The signatures are the key's
+ * ordinary RSA signatures.
  */
 int shoup_deal_existing(const mpz_t p, const mpz_t q, const mpz_t e,
                         unsigned n, unsigned f,
@@ -191,7 +196,11 @@ typedef enum {
 	SHOUP_COLLECT_MORE,        /*!< Needs more shares. */
 	SHOUP_COLLECT_DONE,        /*!< A verified signature is ready. */
 	SHOUP_COLLECT_NEED_PROOFS, /*!< OPTPROOF fell back: ask all players for shares with proofs. */
-	SHOUP_COLLECT_FAILED,      /*!< Every player has answered and no signature can be made. */
+	SHOUP_COLLECT_FAILED,      /*!< No signature can come from shares any more: BASIC and
+	                                OPTPROOF when fewer than k players can still send a
+	                                share with a valid proof; OPTTE when 2f+1 usable shares
+	                                hold no valid k-subset (so more than f are bad) or all n
+	                                answered. A forwarded signature still finishes it. */
 } shoup_collect_t;
 
 /*!
@@ -220,9 +229,16 @@ int shoup_collector_init(shoup_collector_t *col, const shoup_public_t *pub,
 void shoup_collector_clear(shoup_collector_t *col);
 
 /*!
- * Feeds one share received from player share->id. A second share from the
- * same id, an id out of range, or a proof that fails marks the sender in
- * col->faulty and is otherwise ignored (a fault, not an error).
+ * Feeds one share received from player share->id (the caller passes the
+ * authenticated sender there). Faults are recorded, never errors:
+ * - an id out of range is ignored (there is no one to blame);
+ * - a value out of [1, N), a failed proof (or, under BASIC, no proof), or a
+ *   second share from the same id that differs from the first (honest
+ *   players are deterministic, so that is equivocation) marks the sender in
+ *   col->faulty; its shares are ignored from then on;
+ * - a resent identical share is ignored without blame, and under OPTPROOF a
+ *   share with a proof may follow the same value without one.
+ * OPTTE never blames players for failing subsets (see doc/crypto.md).
  */
 shoup_collect_t shoup_collector_add(shoup_collector_t *col, const shoup_share_t *share);
 
