@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Benchmark dispatcher: ./run.sh bench [WHAT [ARGS...]]
+#
+#   crypto [--bits 2048[,1024,3072,4096]] [--reps N]   threshold RSA vs plain RSA
+#   all                                                every arm with its defaults
+#
+# To add an arm: write a function bench_<name> and add <name> to ARMS.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+builddir="$top/build/meson"
+
+ARMS=(crypto)
+
+bench_crypto() {
+	"$builddir/tests/bench/bench-crypto" "$@"
+}
+
+usage() {
+	sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+what=${1:-all}
+[ $# -gt 0 ] && shift
+case "$what" in
+	all)
+		for arm in "${ARMS[@]}"; do
+			printf '== bench %s ==\n' "$arm"
+			"bench_$arm"
+		done
+		;;
+	-h|--help|help)
+		usage
+		;;
+	*)
+		for arm in "${ARMS[@]}"; do
+			if [ "$arm" = "$what" ]; then
+				"bench_$arm" "$@"
+				exit 0
+			fi
+		done
+		printf 'bench.sh: unknown benchmark "%s" (known: %s, all)\n' "$what" "${ARMS[*]}" >&2
+		exit 2
+		;;
+esac
