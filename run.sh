@@ -87,7 +87,7 @@ case "$cmd" in
 	stop)  exec "$top/tests/demo/demo.sh" stop ;;
 	test)  setup; run_tests "$@" ;;
 	bench) setup; exec "$top/tests/bench/bench.sh" "$@" ;;
-	sim)   setup; exec "$builddir/coordinator/sim/bftdns-sim" "$@" ;;
+	sim)   setup; exec "$builddir/tests/sim/bftdns-sim" "$@" ;;
 	deps)  mkdir -p "$top/build"; install_deps ;;
 	help|-h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' ;;
 	*) die "unknown command '$cmd' (try ./run.sh help)" ;;
