@@ -195,12 +195,16 @@ int shoup_safe_prime_generate(unsigned bits, unsigned prime_index,
 		.qbits = bits - 1, .prime_index = prime_index,
 		.progress = progress, .progress_ctx = progress_ctx,
 	};
-	mpz_t q0;
-	mpz_init(q0);
+	mpz_t q0, previous;
+	mpz_inits(q0, previous, NULL);
 	ret = SHOUP_ERANGE;
 	for (unsigned w = 0; w < SIEVE_WINDOWS_MAX && ret == SHOUP_ERANGE; w++) {
 		ret = window_start(q0, search.qbits, rnd, rnd_ctx);
+		if (ret == SHOUP_EOK && w > 0 && mpz_cmp(q0, previous) == 0) {
+			ret = SHOUP_ERANDOM;	/* the source repeats itself */
+		}
 		if (ret == SHOUP_EOK) {
+			mpz_set(previous, q0);
 			sieve_window(&sieve, q0);
 			ret = window_search(&search, &sieve, q0, p);
 		}
@@ -215,7 +219,7 @@ int shoup_safe_prime_generate(unsigned bits, unsigned prime_index,
 		ret = SHOUP_ECANCEL;
 	}
 	assert(ret != SHOUP_EOK || mpz_sizeinbase(p, 2) == bits);
-	mpz_clear(q0);
+	mpz_clears(q0, previous, NULL);
 	sieve_clear(&sieve);
 	return ret;
 }

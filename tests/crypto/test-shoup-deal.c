@@ -45,6 +45,14 @@ static int random_broken(void *ctx, uint8_t *out, size_t len)
 	return shoup_random_system(NULL, out, len);
 }
 
+/* A "random" source stuck on one output. */
+static int random_stuck(void *ctx, uint8_t *out, size_t len)
+{
+	(void)ctx;
+	memset(out, 0x5a, len);
+	return 0;
+}
+
 static void test_arguments(void)
 {
 	test_key_t key;
@@ -71,6 +79,14 @@ static void test_arguments(void)
 	      SHOUP_EINVAL, "128-bit safe prime");
 	CHECK(shoup_safe_prime_generate(2049, 1, shoup_random_system, NULL, NULL, NULL, p) ==
 	      SHOUP_EINVAL, "2049-bit safe prime");
+	/* A stuck source either happens to hit a safe prime in its one window
+	 * or is caught repeating itself; it never scans the same window again. */
+	double start = test_now();
+	int ret = shoup_safe_prime_generate(1024, 1, random_stuck, NULL, NULL, NULL, p);
+	CHECK(ret == SHOUP_ERANDOM || (ret == SHOUP_EOK && shoup_is_safe_prime(p)),
+	      "stuck source: %s", shoup_strerror(ret));
+	fprintf(stderr, "# stuck random source: %s after %.2f s\n", shoup_strerror(ret),
+	        test_now() - start);
 	mpz_clear(p);
 	test_key_clear(&key);
 }
