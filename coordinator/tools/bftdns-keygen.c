@@ -45,7 +45,7 @@ enum {
 	EXIT_USAGE    = 1,   /* Bad or missing arguments. */
 	EXIT_OUTDIR   = 2,   /* The output directory cannot be used. */
 	EXIT_IMPORT   = 3,   /* The key to import was refused. */
-	EXIT_FAILURE_ = 4,   /* Key generation or writing failed. */
+	EXIT_MAKE     = 4,   /* Key generation or writing failed. */
 };
 
 #define DEFAULT_BITS	2048
@@ -276,7 +276,7 @@ static bool progress_report(void *ctx, unsigned prime_index, uint64_t candidates
 		fprintf(stderr, "\r" PROGRAM ": safe prime %u of 2: %llu candidates tried, %.0f s ",
 		        prime_index, (unsigned long long)candidates, seconds);
 		progress->line_open = true;
-	} else if (!new_prime || candidates > 0) {
+	} else {
 		fprintf(stderr, PROGRAM ": safe prime %u of 2: %llu candidates tried, %.0f s\n",
 		        prime_index, (unsigned long long)candidates, seconds);
 	}
@@ -370,7 +370,7 @@ static int keygen_import(const options_t *opt, keys_public_t *pub, shoup_secret_
 	int ret = keys_bind_import(opt->import, opt->replicas, opt->faults, shoup_random_system,
 	                           NULL, &alg, &pub->key, secrets, &err);
 	if (ret != KEYS_EOK) {
-		return fail(ret == KEYS_ECRYPTO ? EXIT_FAILURE_ : EXIT_IMPORT, "%s", err.text);
+		return fail(ret == KEYS_ECRYPTO ? EXIT_MAKE : EXIT_IMPORT, "%s", err.text);
 	}
 	if (opt->alg_given && alg != opt->alg) {
 		return fail(EXIT_IMPORT, "%s holds an %s key, but --algorithm says %s", opt->import,
@@ -382,7 +382,7 @@ static int keygen_import(const options_t *opt, keys_public_t *pub, shoup_secret_
 	}
 	ret = keys_public_finish(pub, opt->zone, alg, &err);
 	if (ret != KEYS_EOK) {
-		return fail(EXIT_FAILURE_, "%s", err.text);
+		return fail(EXIT_MAKE, "%s", err.text);
 	}
 	return EXIT_OK;
 }
@@ -395,11 +395,11 @@ static int keygen_make(const options_t *opt, keys_public_t *pub, shoup_secret_t 
 	                     progress_report, &progress, &pub->key, secrets);
 	progress_end(&progress);
 	if (ret != SHOUP_EOK) {
-		return fail(EXIT_FAILURE_, "making the key failed: %s", shoup_strerror(ret));
+		return fail(EXIT_MAKE, "making the key failed: %s", shoup_strerror(ret));
 	}
 	keys_err_t err;
 	if (keys_public_finish(pub, opt->zone, opt->alg, &err) != KEYS_EOK) {
-		return fail(EXIT_FAILURE_, "%s", err.text);
+		return fail(EXIT_MAKE, "%s", err.text);
 	}
 	return EXIT_OK;
 }
@@ -431,7 +431,7 @@ static int outdir_remove_stale(const options_t *opt)
 		if (unlink(path) == 0) {
 			fprintf(stderr, PROGRAM ": removed %s of an older key\n", path);
 		} else if (errno != ENOENT) {
-			return fail(EXIT_FAILURE_, "cannot remove %s of an older key: %s", path,
+			return fail(EXIT_MAKE, "cannot remove %s of an older key: %s", path,
 			            strerror(errno));
 		}
 	}
@@ -447,7 +447,7 @@ static int write_shares(const options_t *opt, const keys_public_t *pub,
 		path_join(path, opt->out, name);
 		keys_err_t err;
 		if (keys_share_write(path, pub, &secrets[i], opt->force, &err) != KEYS_EOK) {
-			return fail(EXIT_FAILURE_, "%s", err.text);
+			return fail(EXIT_MAKE, "%s", err.text);
 		}
 	}
 	return EXIT_OK;
@@ -459,7 +459,7 @@ static int write_line(const options_t *opt, const char *name, const char *line)
 	path_join(path, opt->out, name);
 	keys_err_t err;
 	if (keys_file_write(path, line, strlen(line), 0644, opt->force, &err) != KEYS_EOK) {
-		return fail(EXIT_FAILURE_, "%s", err.text);
+		return fail(EXIT_MAKE, "%s", err.text);
 	}
 	return EXIT_OK;
 }
@@ -470,7 +470,7 @@ static int write_records(const options_t *opt, const keys_public_t *pub)
 	keys_err_t err;
 	path_join(path, opt->out, "public.key");
 	if (keys_public_write(path, pub, opt->force, &err) != KEYS_EOK) {
-		return fail(EXIT_FAILURE_, "%s", err.text);
+		return fail(EXIT_MAKE, "%s", err.text);
 	}
 
 	uint8_t rdata[KEYS_DNSKEY_RDATA_MAX];
@@ -482,7 +482,7 @@ static int write_records(const options_t *opt, const keys_public_t *pub)
 	zone_file_stem(pub->zone, stem, sizeof(stem));
 	if (ret != KEYS_EOK ||
 	    keys_dnskey_line(pub->zone, opt->ttl, rdata, len, line, sizeof(line), &err) != KEYS_EOK) {
-		return fail(EXIT_FAILURE_, "cannot make the DNSKEY record");
+		return fail(EXIT_MAKE, "cannot make the DNSKEY record");
 	}
 	snprintf(name, sizeof(name), "%s.dnskey", stem);
 	ret = write_line(opt, name, line);
@@ -490,7 +490,7 @@ static int write_records(const options_t *opt, const keys_public_t *pub)
 		return ret;
 	}
 	if (keys_ds_line(pub->zone, opt->ttl, rdata, len, line, sizeof(line), &err) != KEYS_EOK) {
-		return fail(EXIT_FAILURE_, "cannot make the DS record: %s", err.text);
+		return fail(EXIT_MAKE, "cannot make the DS record: %s", err.text);
 	}
 	snprintf(name, sizeof(name), "%s.ds", stem);
 	return write_line(opt, name, line);
