@@ -275,6 +275,51 @@ static void test_refused(const rsa_t *safe, const rsa_t *plain, const rsa_t *sma
 	free(other);
 }
 
+/* Random damage to a good file: refused, or (metadata, the algorithm
+ * number) the same RSA key. Never a crash. */
+static void test_random_damage(const rsa_t *rsa)
+{
+	char *good = bind_text(rsa, 8);
+	size_t len = strlen(good);
+	char *copy = malloc(len + 1);
+	uint64_t state = 0x853c49e6748fea9bull;
+	unsigned refused = 0;
+	for (unsigned round = 0; round < 1000; round++) {
+		memcpy(copy, good, len + 1);
+		size_t damaged = len;
+		for (unsigned hits = 1 + round % 3; hits > 0 && damaged > 0; hits--) {
+			state ^= state << 13;
+			state ^= state >> 7;
+			state ^= state << 17;
+			size_t pos = state % damaged;
+			if (state % 5 == 0) {
+				damaged = pos;   /* truncated */
+			} else {
+				copy[pos] = (char)(' ' + (state >> 8) % 95);
+			}
+		}
+		keys_rsa_private_t key;
+		keys_rsa_private_init(&key);
+		keys_err_t err = { "" };
+		int ret = keys_bind_parse(copy, damaged, "d.private", &key, &err);
+		if (ret == KEYS_EOK) {
+			ret = keys_rsa_private_check(&key, "d.private", &err);
+		}
+		if (ret == KEYS_EOK) {
+			CHECK(mpz_cmp(key.modulus, rsa->n) == 0 && mpz_cmp(key.prime1, rsa->p) == 0 &&
+			      mpz_cmp(key.private_exponent, rsa->d) == 0);
+		} else {
+			CHECK(err.text[0] != '\0');
+			refused++;
+		}
+		keys_rsa_private_clear(&key);
+	}
+	printf("random damage: %u of 1000 refused\n", refused);
+	CHECK(refused > 500);
+	free(copy);
+	free(good);
+}
+
 int main(void)
 {
 	mpz_t p, q, p2, q2, s1, s2;
@@ -300,6 +345,7 @@ int main(void)
 	CHECK(mkdtemp(dir) != NULL);
 	test_import_safe(&safe, dir);
 	test_refused(&safe, &plain, &small);
+	test_random_damage(&safe);
 	CHECK(rmdir(dir) == 0);
 
 	rsa_clear(&safe);
