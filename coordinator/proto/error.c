@@ -23,6 +23,7 @@ const char *bft_strerror(int code)
 	case BFT_ENOENT:   return "no such item";
 	case BFT_ETIMEOUT: return "timed out";
 	case BFT_ESTOPPED: return "stopped";
+	case BFT_EEXIST:   return "exists already";
 	default:           return "unknown error";
 	}
 }

@@ -32,6 +32,7 @@ enum {
 	BFT_ENOENT    = -9,   /*!< No such item (file, peer, key). */
 	BFT_ETIMEOUT  = -10,  /*!< A bounded wait ran out. */
 	BFT_ESTOPPED  = -11,  /*!< The component is stopping or stopped. */
+	BFT_EEXIST    = -12,  /*!< The item exists and may not be replaced. */
 };
 
 /*! Returns a sentence describing an error code; never NULL. */

@@ -1,0 +1,111 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * The coordinator's state, shared by core.c (API, start/stop), loop.c (the
+ * epoll loop, accepting, timers) and drive.c (feeding the protocol and
+ * carrying out its steps). Everything here belongs to the coordinator
+ * thread once it runs, except the inbox, up_mask, stop and the published
+ * stats (under stats_lock).
+ */
+
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "coordinator/core/core.h"
+#include "coordinator/core/inbox.h"
+#include "coordinator/core/timer.h"
+#include "coordinator/net/link.h"
+#include "coordinator/net/link_key.h"
+#include "coordinator/net/tls.h"
+
+/*! Accepted connections not yet identified (TLS + HELLO in progress). */
+#define CORE_PENDING_MAX	(2 * BFT_NODES_MAX)
+/*! Timer ids: links 0..BFT_NODES_MAX-1, then pending connections. */
+#define CORE_TIMER_PENDING	BFT_NODES_MAX
+#define CORE_TIMERS		(BFT_NODES_MAX + CORE_PENDING_MAX)
+/*! Messages a node may have sent to itself and not yet handled. */
+#define CORE_LOCAL_MAX		65536
+/*! Work per loop iteration, so that I/O is never starved. */
+#define CORE_INPUTS_PER_LOOP	256
+#define CORE_LOCAL_PER_LOOP	4096
+
+/*! epoll data: what an fd is, which one, and its generation (stale events are ignored). */
+enum { CORE_EV_WAKE = 1, CORE_EV_LISTEN, CORE_EV_LINK, CORE_EV_PENDING };
+
+typedef struct core_local {
+	struct core_local *next;
+	size_t len;
+	uint8_t data[];
+} core_local_t;
+
+/*! What epoll knows about one fd of ours. */
+typedef struct {
+	int fd;
+	uint64_t gen;
+	uint32_t events;
+} core_reg_t;
+
+typedef struct {
+	bft_conn_t *conn;
+	uint64_t gen;
+	core_reg_t reg;
+} core_pending_t;
+
+struct bftdns_core {
+	bftdns_core_conf_t conf;
+	char hosts[BFT_NODES_MAX][64];
+	char pins[BFT_NODES_MAX][BFT_PIN_STR_MAX];
+	char key_file[4096];
+	bft_tls_t tls;
+	bft_link_t links[BFT_NODES_MAX];
+	core_reg_t link_reg[BFT_NODES_MAX];
+	core_pending_t pending[CORE_PENDING_MAX];
+	uint64_t pending_gen;
+	int listen_fd;
+	uint16_t listen_port;
+	struct sockaddr_storage listen_addr;
+	socklen_t listen_addr_len;
+	int epfd;
+	bft_inbox_t inbox;
+	bft_timers_t timers;
+	void *proto;
+	bft_step_t step;
+	core_local_t *local_head;
+	core_local_t *local_tail;
+	size_t local_count;
+	uint64_t now_ms;
+	bft_nodeset_t more;                 /*!< Links to serve again without waiting. */
+	uint64_t faults_logged[BFT_NODES_MAX];
+	pthread_t thread;
+	bool thread_started;
+	atomic_bool stop;
+	atomic_uint_fast32_t up_mask;
+	bftdns_core_stats_t stats;          /*!< Loop-owned working copy. */
+	bftdns_core_stats_t published;      /*!< Copy for other threads. */
+	pthread_mutex_t stats_lock;
+};
+
+/* loop.c */
+void *core_loop_main(void *arg);
+int core_listen(bftdns_core_t *core);
+uint64_t core_now_ms(void);
+
+/* drive.c */
+int core_drive_input(bftdns_core_t *core, const uint8_t *data, size_t len);
+/*! A DATA payload from a peer (the links' callback). */
+void core_drive_message(void *ctx, bft_node_t from, const uint8_t *data, size_t len);
+/*! Handles up to CORE_LOCAL_PER_LOOP self-addressed messages; true if more wait. */
+bool core_drive_local(bftdns_core_t *core);
+void core_drive_free_local(bftdns_core_t *core);
