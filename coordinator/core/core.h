@@ -86,6 +86,7 @@ typedef struct {
 	uint64_t msgs_out, bytes_out, msgs_in, bytes_in;
 	uint64_t refused, connects, drops;
 	uint64_t queued;          /*!< Bytes waiting in its send queue now. */
+	uint64_t queued_peak;     /*!< Most bytes its send queue ever held. */
 } bftdns_core_peer_stats_t;
 
 typedef struct {

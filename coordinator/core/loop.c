@@ -275,6 +275,7 @@ static void loop_publish(bftdns_core_t *core)
 		ps->connects = ls->connects;
 		ps->drops = ls->drops;
 		ps->queued = bft_sendq_bytes(&core->links[i].q);
+		ps->queued_peak = core->links[i].q.bytes_peak;
 		up |= bft_link_up(&core->links[i]) ? bft_nodeset_one(i) : 0;
 	}
 	core->stats.loops++;

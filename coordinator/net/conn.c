@@ -48,6 +48,13 @@ struct bft_conn {
 static int conn_fail(bft_conn_t *conn, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* A reset or a cut stream means the peer went away, not that it misbehaved. */
+static int conn_tls_code(ssize_t ret)
+{
+	return ret == GNUTLS_E_PULL_ERROR || ret == GNUTLS_E_PUSH_ERROR ||
+	       ret == GNUTLS_E_PREMATURE_TERMINATION ? BFT_EIO : BFT_ETLS;
+}
+
 static int conn_fail(bft_conn_t *conn, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -192,7 +199,7 @@ static int conn_handshake(bft_conn_t *conn)
 			return conn_fail(conn, BFT_EAUTH, "key %s is not pinned for this link; refused",
 			                 conn->verify.seen_pin);
 		}
-		return conn_fail(conn, BFT_ETLS, "TLS handshake failed: %s", gnutls_strerror(ret));
+		return conn_fail(conn, conn_tls_code(ret), "TLS handshake failed: %s", gnutls_strerror(ret));
 	}
 	/* The verify callback ran and matched, or the handshake would have failed. */
 	if (conn->verify.peer < 0) {
@@ -295,7 +302,7 @@ static int conn_read(bft_conn_t *conn, uint64_t now_ms, bft_conn_data_fn fn, voi
 			return conn_fail(conn, BFT_EIO, "the peer closed the connection");
 		}
 		if (got < 0) {
-			return conn_fail(conn, BFT_ETLS, "TLS read failed: %s", gnutls_strerror((int)got));
+			return conn_fail(conn, conn_tls_code(got), "TLS read failed: %s", gnutls_strerror((int)got));
 		}
 		bft_frame_reader_commit(&conn->reader, (size_t)got);
 		conn->last_rx_ms = now_ms;
@@ -342,7 +349,7 @@ static int conn_write(bft_conn_t *conn, bft_sendq_t *q)
 			continue;
 		}
 		if (sent < 0) {
-			return conn_fail(conn, BFT_ETLS, "TLS write failed: %s", gnutls_strerror((int)sent));
+			return conn_fail(conn, conn_tls_code(sent), "TLS write failed: %s", gnutls_strerror((int)sent));
 		}
 		assert((size_t)sent <= conn->out_len);
 		memmove(conn->out, conn->out + sent, conn->out_len - (size_t)sent);

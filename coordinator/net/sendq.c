@@ -72,6 +72,9 @@ int bft_sendq_push(bft_sendq_t *q, bft_frame_kind_t kind, const uint8_t *payload
 	q->tail = item;
 	q->bytes += size;
 	q->count++;
+	if (q->bytes > q->bytes_peak) {
+		q->bytes_peak = q->bytes;
+	}
 	return BFT_EOK;
 }
 

@@ -32,6 +32,7 @@ typedef struct {
 	size_t count;
 	size_t bytes_max;
 	uint64_t refused;     /*!< Frames refused because the queue was full. */
+	size_t bytes_peak;    /*!< Most bytes ever held (for stats and tests). */
 } bft_sendq_t;
 
 void bft_sendq_init(bft_sendq_t *q, size_t bytes_max);

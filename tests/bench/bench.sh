@@ -2,6 +2,7 @@
 # Benchmark dispatcher: ./run.sh bench [WHAT [ARGS...]]
 #
 #   crypto [--bits 2048[,1024,3072,4096]] [--reps N]   threshold RSA vs plain RSA
+#   net [--sizes 64,1024,...] [--mib M] [--reps R]      TLS links vs plain TCP
 #   all                                                every arm with its defaults
 #
 # To add an arm: write a function bench_<name> and add <name> to ARMS.
@@ -10,14 +11,18 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 builddir="$top/build/meson"
 
-ARMS=(crypto)
+ARMS=(crypto net)
 
 bench_crypto() {
 	"$builddir/tests/bench/bench-crypto" "$@"
 }
 
+bench_net() {
+	"$builddir/tests/core/bench-net" "$@"
+}
+
 usage() {
-	sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 what=${1:-all}
