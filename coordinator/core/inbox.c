@@ -6,6 +6,7 @@
  *  (at your option) any later version.
  */
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -68,6 +69,7 @@ int bft_inbox_push(bft_inbox_t *inbox, const uint8_t *data, size_t len)
 	if (len > 0) {
 		memcpy(item->data, data, len);
 	}
+	atomic_store_explicit(&item->published, true, memory_order_release);
 	cds_wfcq_enqueue(&inbox->head, &inbox->tail, &item->node);
 	bft_inbox_wake(inbox);
 	return BFT_EOK;
@@ -80,7 +82,11 @@ bft_inbox_item_t *bft_inbox_pop(bft_inbox_t *inbox)
 		return NULL;
 	}
 	atomic_fetch_sub_explicit(&inbox->count, 1, memory_order_relaxed);
-	return caa_container_of(node, bft_inbox_item_t, node);
+	bft_inbox_item_t *item = caa_container_of(node, bft_inbox_item_t, node);
+	bool published = atomic_load_explicit(&item->published, memory_order_acquire);
+	assert(published);
+	(void)published;
+	return item;
 }
 
 void bft_inbox_ack(bft_inbox_t *inbox)

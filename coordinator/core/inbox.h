@@ -25,6 +25,9 @@
 
 typedef struct {
 	struct cds_wfcq_node node;
+	/*! Release/acquire pair on the item itself: the queue's own barriers
+	 *  order it too, but live in liburcu where C11 tools cannot see them. */
+	atomic_bool published;
 	size_t len;
 	uint8_t data[];
 } bft_inbox_item_t;
