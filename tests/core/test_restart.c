@@ -13,7 +13,9 @@
  * links come back (replica 4 is the higher index, so 1-3 redial it) and
  * traffic resumes both ways. Then replica 4 is stopped (SIGSTOP) while the
  * others keep sending 64 KiB messages: their send queues to it stay within
- * the bound and refuse the excess; after SIGCONT it catches up.
+ * the bound and refuse the excess; after SIGCONT it catches up. Last, it
+ * stays stopped past the idle limit: the others ping it, drop the silent
+ * links, and get them back once it continues.
  * Usage: test_restart PATH-TO-bftdns-node
  */
 
@@ -29,6 +31,8 @@
 #define N		4
 #define CHILD		3
 #define SENDQ_MAX	(1u << 20)
+#define PING_MS		200
+#define IDLE_MS		1500
 
 typedef struct {
 	pid_t pid;
@@ -255,6 +259,21 @@ static void test_stopped_peer(void)
 	printf("replica 4 continued: traffic flows both ways again\n");
 }
 
+static void test_silent_peer(void)
+{
+	kill(node.pid, SIGSTOP);
+	CHECK(child_links(false, IDLE_MS * 5));
+	CHECK(cluster_log_has(&c->rec[0], "replica 4 (127.0.0.1:") &&
+	      cluster_log_has(&c->rec[0], "silent for too long"));
+	printf("replica 4 stopped past the idle limit: links dropped as silent\n");
+	kill(node.pid, SIGCONT);
+	CHECK(child_links(true, 20000));
+	unsigned cores_base[N], node_base[N];
+	snapshot(cores_base, node_base);
+	CHECK(traffic_both_ways(cores_base, node_base, 5, 30000));
+	printf("replica 4 continued: links back, traffic both ways\n");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -269,10 +288,13 @@ int main(int argc, char **argv)
 		bftdns_core_conf_t conf;
 		cluster_conf(c, i, &exsend_ops, &conf);
 		conf.sendq_bytes_max = SENDQ_MAX;
+		conf.ping_ms = PING_MS;
+		conf.idle_ms = IDLE_MS;
 		CHECK_EQ(bftdns_core_start(&conf, &c->cores[i]), BFT_EOK);
 	}
 	test_kill_restart();
 	test_stopped_peer();
+	test_silent_peer();
 	node_reap(SIGTERM);
 	cluster_destroy(c);
 	free(c);
