@@ -108,6 +108,15 @@ bool acs_proposed(const acs_t *acs)
 	return acs->proposed;
 }
 
+bft_nodeset_t acs_proposers(const acs_t *acs)
+{
+	bft_nodeset_t set = 0;
+	for (bft_node_t j = 0; j < acs->params.n; j++) {
+		set |= rbc_has_proposal(acs->rbc[j]) ? bft_nodeset_one(j) : 0;
+	}
+	return set;
+}
+
 bft_nodeset_t acs_subset(const acs_t *acs)
 {
 	assert(acs->done);

@@ -70,6 +70,8 @@ int acs_handle_message(acs_t *acs, bft_node_t from, const uint8_t *msg, size_t l
 /*! True once the subset is known (the output was produced). */
 bool acs_terminated(const acs_t *acs);
 bool acs_proposed(const acs_t *acs);
+/*! Nodes whose own proposal (RBC VALUE) reached us so far. */
+bft_nodeset_t acs_proposers(const acs_t *acs);
 /*! After termination: the proposers in the subset. */
 bft_nodeset_t acs_subset(const acs_t *acs);
 /*! After termination: proposer j's value, j in the subset. */

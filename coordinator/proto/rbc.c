@@ -148,6 +148,11 @@ bool rbc_terminated(const rbc_t *rbc)
 	return rbc->delivered;
 }
 
+bool rbc_has_proposal(const rbc_t *rbc)
+{
+	return rbc->got_value;
+}
+
 const uint8_t *rbc_value(const rbc_t *rbc, size_t *len)
 {
 	*len = rbc->delivered ? rbc->out_len : 0;

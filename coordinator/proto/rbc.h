@@ -81,6 +81,8 @@ int rbc_handle_input(rbc_t *rbc, const uint8_t *value, size_t len,
 int rbc_handle_message(rbc_t *rbc, bft_node_t from, const uint8_t *msg, size_t len,
                        const bft_env_t *env, bft_step_t *step);
 bool rbc_terminated(const rbc_t *rbc);
+/*! True once the proposer's own VALUE arrived (it did propose). */
+bool rbc_has_proposal(const rbc_t *rbc);
 /*! The delivered value (NULL before output; may be empty). */
 const uint8_t *rbc_value(const rbc_t *rbc, size_t *len);
 

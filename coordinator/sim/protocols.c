@@ -18,6 +18,7 @@
 #include "coordinator/proto/error.h"
 #include "coordinator/proto/example_multi.h"
 #include "coordinator/proto/example_rbc.h"
+#include "coordinator/sim/protocols_bcast.h"
 #include "coordinator/sim/scenario.h"
 
 /* A value derived from the seed and a node, so that runs differ and replay. */
@@ -142,5 +143,7 @@ static const sim_protocol_t sim_exmulti = {
 const sim_protocol_t *const sim_protocols[] = {
 	&sim_exrbc,
 	&sim_exmulti,
+	&sim_abc,
+	&sim_abc_coin_every_round,
 	NULL,
 };

@@ -1,0 +1,529 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <nettle/sha2.h>
+
+#include "coordinator/proto/abc.h"
+#include "coordinator/proto/acs.h"
+#include "coordinator/proto/batch.h"
+#include "coordinator/proto/dedup.h"
+#include "coordinator/proto/error.h"
+#include "coordinator/proto/wire.h"
+
+#define ABC_RING	(ABC_EPOCHS_AHEAD + 1)
+
+/* A pending request: its bytes, its digest (the dedup key), the node a
+ * client gave it to, and the epoch it was queued in. */
+typedef struct {
+	uint8_t *data;
+	uint32_t len;
+	uint8_t key[DEDUP_KEY_LEN];
+	bft_node_t origin;
+	uint64_t since;
+} abc_req_t;
+
+enum {
+	ABC_MSG_EPOCH   = 1,    /*!< u64 epoch, then the epoch's ACS message. */
+	ABC_MSG_REQUEST = 2,    /*!< A client request forwarded by its origin. */
+};
+
+struct abc {
+	bft_params_t params;
+	pcoin_keys_t keys;
+	uint8_t session[ABC_SESSION_MAX];
+	size_t session_len;
+	uint32_t batch_max;
+	bool coin_every_round;
+
+	uint64_t epoch;                 /*!< The epoch to deliver next. */
+	bool proposed;                  /*!< We proposed in `epoch`. */
+	acs_t *acs[ABC_RING];           /*!< acs[e % ABC_RING] for e in [epoch, epoch + AHEAD]. */
+	uint64_t last_time_ms;
+
+	abc_req_t queue[ABC_QUEUE_MAX]; /*!< Pending requests, oldest first. */
+	size_t queue_count;
+	size_t queue_bytes;
+	size_t queued_from[BFT_NODES_MAX]; /*!< Forwarded requests pending, per origin. */
+	dedup_t *delivered;             /*!< Digests of recently delivered requests. */
+
+	abc_stats_t stats;
+	bft_step_t scratch;
+	uint8_t *proposal;              /*!< BATCH_PROPOSAL_MAX bytes, reused. */
+};
+
+static void abc_digest(const uint8_t *data, size_t len, uint8_t out[DEDUP_KEY_LEN])
+{
+	struct sha256_ctx ctx;
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, data);
+	sha256_digest(&ctx, DEDUP_KEY_LEN, out);
+}
+
+static int abc_copy_conf(abc_t *abc, const bft_params_t *params)
+{
+	const abc_conf_t *conf = params->conf;
+	if (conf == NULL || conf->session == NULL || conf->session_len == 0 ||
+	    conf->session_len > ABC_SESSION_MAX || conf->batch_max > BATCH_PROPOSAL_REQUESTS_MAX ||
+	    pcoin_keys_secret(&conf->coin, params) == NULL) {
+		return BFT_EINVAL;
+	}
+	abc->params = *params;
+	abc->params.conf = NULL;
+	abc->keys = conf->coin;
+	memcpy(abc->session, conf->session, conf->session_len);
+	abc->session_len = conf->session_len;
+	abc->batch_max = conf->batch_max > 0 ? conf->batch_max : ABC_BATCH_DEFAULT;
+	abc->coin_every_round = conf->coin_every_round;
+	return BFT_EOK;
+}
+
+int abc_create(const bft_params_t *params, abc_t **out)
+{
+	if (out == NULL || bft_params_check(params) != BFT_EOK) {
+		return BFT_EINVAL;
+	}
+	abc_t *abc = calloc(1, sizeof(*abc));
+	if (abc == NULL) {
+		return BFT_ENOMEM;
+	}
+	int ret = abc_copy_conf(abc, params);
+	if (ret == BFT_EOK) {
+		ret = bft_step_init(&abc->scratch, BFT_MSG_MAX);
+	}
+	if (ret == BFT_EOK) {
+		ret = dedup_create(ABC_DEDUP_WINDOW, &abc->delivered);
+	}
+	if (ret == BFT_EOK && (abc->proposal = malloc(BATCH_PROPOSAL_MAX)) == NULL) {
+		ret = BFT_ENOMEM;
+	}
+	if (ret != BFT_EOK) {
+		abc_destroy(abc);
+		return ret;
+	}
+	*out = abc;
+	return BFT_EOK;
+}
+
+void abc_destroy(abc_t *abc)
+{
+	if (abc == NULL) {
+		return;
+	}
+	for (unsigned i = 0; i < ABC_RING; i++) {
+		acs_destroy(abc->acs[i]);
+	}
+	for (size_t i = 0; i < abc->queue_count; i++) {
+		free(abc->queue[i].data);
+	}
+	dedup_destroy(abc->delivered);
+	bft_step_deinit(&abc->scratch);
+	free(abc->proposal);
+	free(abc);
+}
+
+bool abc_terminated(const abc_t *abc)
+{
+	return false;
+}
+
+void abc_stats(const abc_t *abc, abc_stats_t *out)
+{
+	*out = abc->stats;
+	out->epoch = abc->epoch;
+	out->pending = abc->queue_count;
+	out->last_time_ms = abc->last_time_ms;
+}
+
+static acs_t **abc_slot(abc_t *abc, uint64_t epoch)
+{
+	assert(epoch >= abc->epoch && epoch - abc->epoch <= ABC_EPOCHS_AHEAD);
+	return &abc->acs[epoch % ABC_RING];
+}
+
+/* The epoch's ACS, made on first need. Its coins are named by (session, epoch). */
+static int abc_get_acs(abc_t *abc, uint64_t epoch, acs_t **out)
+{
+	acs_t **slot = abc_slot(abc, epoch);
+	if (*slot == NULL) {
+		uint8_t name[3 + ABC_SESSION_MAX + 8];
+		bft_wire_w_t w;
+		bft_wire_w_init(&w, name, sizeof(name));
+		bft_wire_put_raw(&w, (const uint8_t *)"abc", 3);
+		bft_wire_put_raw(&w, abc->session, abc->session_len);
+		bft_wire_put_u64(&w, epoch);
+		assert(bft_wire_w_ok(&w));
+		acs_conf_t conf = {
+			.coin = abc->keys, .name = name, .name_len = w.len,
+			.value_max = BATCH_PROPOSAL_MAX, .coin_every_round = abc->coin_every_round,
+		};
+		bft_params_t params = abc->params;
+		params.conf = &conf;
+		int ret = acs_create(&params, slot);
+		if (ret != BFT_EOK) {
+			return ret;
+		}
+	}
+	*out = *slot;
+	return BFT_EOK;
+}
+
+/* Lifts the scratch step with the epoch header and clears it. */
+static int abc_lift(abc_t *abc, uint64_t epoch, bft_step_t *step)
+{
+	uint8_t hdr[9];
+	bft_wire_w_t w;
+	bft_wire_w_init(&w, hdr, sizeof(hdr));
+	bft_wire_put_u8(&w, ABC_MSG_EPOCH);
+	bft_wire_put_u64(&w, epoch);
+	int ret = bft_step_lift(step, &abc->scratch, hdr, sizeof(hdr));
+	bft_step_clear(&abc->scratch);
+	return ret;
+}
+
+/* Own requests at once; forwarded ones only once they waited
+ * ABC_FORWARD_DELAY epochs, so that a request is normally proposed by its
+ * origin alone, and by everyone only if the origin does not get it in. */
+static bool abc_eligible(const abc_t *abc, const abc_req_t *req)
+{
+	return req->origin == abc->params.self || abc->epoch >= req->since + ABC_FORWARD_DELAY;
+}
+
+/* Our proposal for the current epoch: the oldest pending requests that fit. */
+static int abc_propose(abc_t *abc, const bft_env_t *env, bft_step_t *step)
+{
+	acs_t *acs = NULL;
+	int ret = abc_get_acs(abc, abc->epoch, &acs);
+	if (ret != BFT_EOK) {
+		return ret;
+	}
+	assert(!abc->proposed && !acs_proposed(acs));
+	batch_writer_t bw;
+	batch_proposal_begin(&bw, abc->proposal, BATCH_PROPOSAL_MAX, env->now_ms);
+	for (size_t i = 0; i < abc->queue_count && bw.count < abc->batch_max; i++) {
+		const abc_req_t *req = &abc->queue[i];
+		if (abc_eligible(abc, req) &&
+		    !batch_proposal_add(&bw, req->origin, req->data, req->len)) {
+			break;
+		}
+	}
+	size_t len = batch_proposal_end(&bw);
+	abc->proposed = true;
+	ret = acs_handle_input(acs, abc->proposal, len, env, &abc->scratch);
+	int lifted = abc_lift(abc, abc->epoch, step);
+	return ret != BFT_EOK ? ret : lifted;
+}
+
+/* Drops pending requests that were just delivered. */
+static void abc_queue_sweep(abc_t *abc)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < abc->queue_count; i++) {
+		abc_req_t *req = &abc->queue[i];
+		if (dedup_contains(abc->delivered, req->key)) {
+			abc->queue_bytes -= req->len;
+			if (req->origin != abc->params.self) {
+				assert(abc->queued_from[req->origin] > 0);
+				abc->queued_from[req->origin]--;
+			}
+			free(req->data);
+		} else {
+			abc->queue[kept++] = *req;
+		}
+	}
+	abc->queue_count = kept;
+}
+
+/* Appends one proposal's new requests to the batch being written. */
+static void abc_deliver_proposal(abc_t *abc, bft_node_t j, batch_proposal_t *prop,
+                                 bft_wire_w_t *w, uint32_t *count)
+{
+	const uint8_t *req;
+	size_t len;
+	bft_node_t origin;
+	while (batch_proposal_next(prop, &origin, &req, &len)) {
+		uint8_t key[DEDUP_KEY_LEN];
+		abc_digest(req, len, key);
+		if (dedup_contains(abc->delivered, key)) {
+			abc->stats.duplicates_dropped++;
+			continue;
+		}
+		dedup_insert(abc->delivered, key);
+		bft_wire_put_u8(w, (uint8_t)j);
+		bft_wire_put_u8(w, (uint8_t)origin);
+		bft_wire_put_bytes(w, req, len);
+		(*count)++;
+	}
+}
+
+/* The output of a finished epoch: the subset's requests in proposer order. */
+static int abc_deliver(abc_t *abc, acs_t *acs, bft_step_t *step)
+{
+	unsigned n = abc->params.n;
+	bft_nodeset_t subset = acs_subset(acs);
+	batch_proposal_t props[BFT_NODES_MAX];
+	uint64_t times[BFT_NODES_MAX];
+	size_t well_formed = 0, bytes = 20;
+	bft_nodeset_t good = 0;
+	for (bft_node_t j = 0; j < n; j++) {
+		size_t len = 0;
+		const uint8_t *value = bft_nodeset_has(subset, j) ? acs_value(acs, j, &len) : NULL;
+		if (value == NULL) {
+			continue;
+		}
+		if (batch_proposal_open(&props[j], value, len, n) != BFT_EOK) {
+			/* Every correct node sees the same bytes and skips them alike. */
+			bft_step_fault(step, j, ABC_FAULT_BAD_PROPOSAL);
+			continue;
+		}
+		good |= bft_nodeset_one(j);
+		times[well_formed++] = props[j].time_ms;
+		bytes += len + props[j].count;
+	}
+	/* With at most f faulty nodes f + 1 >= 1 proposals are good; should
+	 * more be faulty, time stands still rather than trust a bad clock. */
+	if (well_formed > 0) {
+		abc->last_time_ms = batch_agreed_time(abc->last_time_ms, times, well_formed);
+	}
+
+	uint8_t *out = malloc(bytes);
+	if (out == NULL) {
+		return BFT_ENOMEM;
+	}
+	bft_wire_w_t w;
+	bft_wire_w_init(&w, out, bytes);
+	bft_wire_put_u64(&w, abc->epoch);
+	bft_wire_put_u64(&w, abc->last_time_ms);
+	bft_wire_put_u32(&w, 0);
+	uint32_t count = 0;
+	for (bft_node_t j = 0; j < n; j++) {
+		if (bft_nodeset_has(good, j)) {
+			abc_deliver_proposal(abc, j, &props[j], &w, &count);
+		}
+	}
+	assert(bft_wire_w_ok(&w));
+	out[16] = (uint8_t)(count >> 24);
+	out[17] = (uint8_t)(count >> 16);
+	out[18] = (uint8_t)(count >> 8);
+	out[19] = (uint8_t)count;
+	abc->stats.requests_delivered += count;
+	int ret = bft_step_output(step, ABC_OUTPUT_BATCH, out, w.len);
+	free(out);
+	abc_queue_sweep(abc);
+	return ret;
+}
+
+/* Delivers finished epochs in order and proposes where due. */
+static int abc_advance(abc_t *abc, const bft_env_t *env, bft_step_t *step)
+{
+	unsigned f = abc->params.f;
+	for (unsigned k = 0; k <= ABC_RING; k++) {
+		acs_t **slot = abc_slot(abc, abc->epoch);
+		/* We want an epoch while requests are pending; f + 1 proposers
+		 * mean a correct node wants it. One faulty node alone cannot
+		 * make the correct ones run empty epochs for ever. */
+		bft_nodeset_t proposers = *slot != NULL ? acs_proposers(*slot) : 0;
+		if (!abc->proposed &&
+		    (abc->queue_count > 0 || bft_nodeset_count(proposers) >= f + 1)) {
+			int ret = abc_propose(abc, env, step);
+			if (ret != BFT_EOK) {
+				return ret;
+			}
+		}
+		if (*slot == NULL || !acs_terminated(*slot)) {
+			return BFT_EOK;
+		}
+		int ret = abc_deliver(abc, *slot, step);
+		acs_destroy(*slot);
+		*slot = NULL;
+		abc->epoch++;
+		abc->proposed = false;
+		if (ret != BFT_EOK) {
+			return ret;
+		}
+	}
+	return BFT_EOK;
+}
+
+static bool abc_pending(const abc_t *abc, const uint8_t key[DEDUP_KEY_LEN])
+{
+	for (size_t i = 0; i < abc->queue_count; i++) {
+		if (memcmp(abc->queue[i].key, key, DEDUP_KEY_LEN) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Queues a request (not pending, not delivered) from origin. */
+static int abc_enqueue(abc_t *abc, bft_node_t origin, const uint8_t *req, size_t len,
+                       const uint8_t key[DEDUP_KEY_LEN])
+{
+	if (abc->queue_count >= ABC_QUEUE_MAX || len > ABC_QUEUE_BYTES_MAX - abc->queue_bytes) {
+		return BFT_EAGAIN;
+	}
+	uint8_t *copy = malloc(len);
+	if (copy == NULL) {
+		return BFT_ENOMEM;
+	}
+	memcpy(copy, req, len);
+	abc_req_t *slot = &abc->queue[abc->queue_count++];
+	slot->data = copy;
+	slot->len = (uint32_t)len;
+	memcpy(slot->key, key, DEDUP_KEY_LEN);
+	slot->origin = origin;
+	slot->since = abc->epoch;
+	abc->queue_bytes += len;
+	if (origin != abc->params.self) {
+		abc->queued_from[origin]++;
+	}
+	return BFT_EOK;
+}
+
+static bool abc_known(const abc_t *abc, const uint8_t key[DEDUP_KEY_LEN])
+{
+	return dedup_contains(abc->delivered, key) || abc_pending(abc, key);
+}
+
+int abc_handle_input(abc_t *abc, const uint8_t *req, size_t len,
+                     const bft_env_t *env, bft_step_t *step)
+{
+	assert(abc != NULL && step != NULL);
+	if (req == NULL || len == 0 || len > BATCH_REQUEST_MAX) {
+		return BFT_EINVAL;
+	}
+	uint8_t key[DEDUP_KEY_LEN];
+	abc_digest(req, len, key);
+	if (abc_known(abc, key)) {
+		abc->stats.inputs_ignored++;
+		return BFT_EOK;
+	}
+	int ret = abc_enqueue(abc, abc->params.self, req, len, key);
+	if (ret != BFT_EOK) {
+		return ret;
+	}
+	/* Everyone learns of it: the others then want an epoch too, and
+	 * propose it themselves if we do not get it into one. */
+	bft_nodeset_t others = bft_nodeset_all(abc->params.n) & ~bft_nodeset_one(abc->params.self);
+	if (others != 0) {
+		const uint8_t hdr = ABC_MSG_REQUEST;
+		ret = bft_step_send2(step, others, &hdr, 1, req, len);
+	}
+	return ret == BFT_EOK ? abc_advance(abc, env, step) : ret;
+}
+
+/* A request forwarded by its origin: queued within the origin's quota. */
+static int abc_on_request(abc_t *abc, bft_node_t from, const uint8_t *req, size_t len,
+                          const bft_env_t *env, bft_step_t *step)
+{
+	if (len == 0 || len > BATCH_REQUEST_MAX || from == abc->params.self) {
+		bft_step_fault(step, from, BFT_FAULT_MALFORMED);
+		return BFT_EOK;
+	}
+	uint8_t key[DEDUP_KEY_LEN];
+	abc_digest(req, len, key);
+	/* Over quota: dropped without blame (a burst of a correct node's
+	 * clients); the origin still proposes it itself. */
+	size_t quota = ABC_QUEUE_MAX / 2 / abc->params.n;
+	if (abc_known(abc, key) || abc->queued_from[from] >= quota) {
+		return BFT_EOK;
+	}
+	int ret = abc_enqueue(abc, from, req, len, key);
+	if (ret == BFT_EAGAIN) {
+		return BFT_EOK;
+	}
+	return ret == BFT_EOK ? abc_advance(abc, env, step) : ret;
+}
+
+int abc_handle_message(abc_t *abc, bft_node_t from, const uint8_t *msg, size_t len,
+                       const bft_env_t *env, bft_step_t *step)
+{
+	assert(abc != NULL && step != NULL);
+	if (from >= abc->params.n) {
+		return BFT_EINVAL;
+	}
+	if (len >= 1 && msg[0] == ABC_MSG_REQUEST) {
+		return abc_on_request(abc, from, msg + 1, len - 1, env, step);
+	}
+	bft_wire_r_t r;
+	bft_wire_r_init(&r, msg, len);
+	uint8_t kind = bft_wire_get_u8(&r);
+	uint64_t epoch = bft_wire_get_u64(&r);
+	if (r.error || kind != ABC_MSG_EPOCH) {
+		bft_step_fault(step, from, BFT_FAULT_MALFORMED);
+		return BFT_EOK;
+	}
+	if (epoch < abc->epoch) {
+		return BFT_EOK;  /* A finished epoch: a slow correct node, or a replay. */
+	}
+	if (epoch - abc->epoch > ABC_EPOCHS_AHEAD) {
+		bft_step_fault(step, from, BFT_FAULT_FUTURE);
+		return BFT_EOK;
+	}
+	acs_t *acs = NULL;
+	int ret = abc_get_acs(abc, epoch, &acs);
+	if (ret != BFT_EOK) {
+		return ret;
+	}
+	ret = acs_handle_message(acs, from, msg + 9, len - 9, env, &abc->scratch);
+	int lifted = abc_lift(abc, epoch, step);
+	if (ret != BFT_EOK || lifted != BFT_EOK) {
+		return ret != BFT_EOK ? ret : lifted;
+	}
+	return abc_advance(abc, env, step);
+}
+
+/* The generic view: input is one request. */
+
+static int ops_create(const bft_params_t *params, void **proto)
+{
+	return abc_create(params, (abc_t **)proto);
+}
+
+static void ops_destroy(void *proto)
+{
+	abc_destroy(proto);
+}
+
+static int ops_input(void *proto, const uint8_t *input, size_t len,
+                     const bft_env_t *env, bft_step_t *step)
+{
+	return abc_handle_input(proto, input, len, env, step);
+}
+
+static int ops_message(void *proto, bft_node_t from, const uint8_t *msg, size_t len,
+                       const bft_env_t *env, bft_step_t *step)
+{
+	return abc_handle_message(proto, from, msg, len, env, step);
+}
+
+static bool ops_terminated(const void *proto)
+{
+	return abc_terminated(proto);
+}
+
+static const char *ops_fault_name(uint16_t kind)
+{
+	switch (kind) {
+	case ACS_FAULT_BAD_INSTANCE: return "no such sub-protocol instance";
+	case ABC_FAULT_BAD_PROPOSAL: return "malformed proposal in the agreed subset";
+	default:                     return NULL;
+	}
+}
+
+const bft_protocol_ops_t abc_ops = {
+	.name = "abc",
+	.create = ops_create,
+	.destroy = ops_destroy,
+	.handle_input = ops_input,
+	.handle_message = ops_message,
+	.terminated = ops_terminated,
+	.fault_name = ops_fault_name,
+};

@@ -1,0 +1,272 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coordinator/crypto/coin.h"
+#include "coordinator/proto/abc.h"
+#include "coordinator/proto/batch.h"
+#include "coordinator/proto/error.h"
+#include "coordinator/proto/prng.h"
+#include "coordinator/sim/protocols_bcast.h"
+
+#define REQUESTS_MAX	8
+
+/* Coin keys per (n, f), dealt on first use from a fixed seed. */
+typedef struct {
+	bool dealt;
+	coin_public_t pub;
+	coin_secret_t secrets[COIN_PLAYERS_MAX];
+} sim_coin_keys_t;
+
+static sim_coin_keys_t *sim_keys_get(uint16_t n, uint16_t f)
+{
+	static sim_coin_keys_t *table[BFT_NODES_MAX + 1][BFT_NODES_MAX / 3 + 1];
+	if (n == 0 || n > BFT_NODES_MAX || f > BFT_NODES_MAX / 3 || n < 3 * f + 1) {
+		return NULL;
+	}
+	if (table[n][f] == NULL) {
+		sim_coin_keys_t *keys = calloc(1, sizeof(*keys));
+		bft_prng_t prng;
+		bft_prng_seed(&prng, 0xc014ull << 16 | (uint64_t)n << 8 | f);
+		if (keys == NULL || coin_deal(n, f, bft_prng_random, &prng, &keys->pub,
+		                              keys->secrets) != COIN_EOK) {
+			free(keys);
+			return NULL;
+		}
+		table[n][f] = keys;
+	}
+	return table[n][f];
+}
+
+static int abc_sim_create(const bft_params_t *params, void **proto, bool every_round)
+{
+	sim_coin_keys_t *keys = sim_keys_get(params->n, params->f);
+	if (keys == NULL) {
+		return BFT_EINVAL;
+	}
+	abc_conf_t conf = {
+		.coin = { .pub = &keys->pub, .secrets = keys->secrets, .secret_count = params->n },
+		.session = (const uint8_t *)"sim", .session_len = 3,
+		.batch_max = 4,   /* Small batches: more epochs per run. */
+		.coin_every_round = every_round,
+	};
+	bft_params_t p = *params;
+	p.conf = &conf;
+	return abc_ops.create(&p, proto);
+}
+
+/* Request k of a seed and the nodes it is given to. */
+static size_t request_bytes(uint64_t seed, unsigned k, uint8_t *buf, size_t cap)
+{
+	int len = snprintf((char *)buf, cap, "request %u of seed %" PRIu64, k, seed);
+	return len > 0 && (size_t)len < cap ? (size_t)len : 0;
+}
+
+static unsigned request_count(uint64_t seed)
+{
+	bft_prng_t prng;
+	bft_prng_seed(&prng, seed ^ 0xabcull);
+	return 1 + (unsigned)bft_prng_below(&prng, REQUESTS_MAX);
+}
+
+static bft_nodeset_t request_nodes(uint64_t seed, unsigned k, uint16_t n)
+{
+	bft_prng_t prng;
+	bft_prng_seed(&prng, seed * 977 + k);
+	bft_nodeset_t to = (bft_nodeset_t)bft_prng_next(&prng) & bft_nodeset_all(n);
+	/* Mostly one node, sometimes several (dedup), never none. */
+	if (bft_prng_chance(&prng, 700000)) {
+		to = bft_nodeset_one((bft_node_t)bft_prng_below(&prng, n));
+	}
+	return to != 0 ? to : 1;
+}
+
+static int abc_sim_inputs(sim_t *sim)
+{
+	const sim_conf_t *conf = sim_conf(sim);
+	unsigned count = request_count(conf->seed);
+	int ret = BFT_EOK;
+	for (unsigned k = 0; ret == BFT_EOK && k < count; k++) {
+		uint8_t req[64];
+		size_t len = request_bytes(conf->seed, k, req, sizeof(req));
+		bft_nodeset_t to = request_nodes(conf->seed, k, conf->n);
+		for (bft_node_t i = 0; ret == BFT_EOK && i < conf->n; i++) {
+			if (bft_nodeset_has(to, i)) {
+				ret = sim_input(sim, i, req, len);
+			}
+		}
+	}
+	return ret;
+}
+
+/* Index of a request among the seed's inputs, or -1. */
+static int request_index(uint64_t seed, const uint8_t *req, size_t len)
+{
+	for (unsigned k = 0; k < request_count(seed); k++) {
+		uint8_t want[64];
+		size_t want_len = request_bytes(seed, k, want, sizeof(want));
+		if (want_len == len && memcmp(want, req, len) == 0) {
+			return (int)k;
+		}
+	}
+	return -1;
+}
+
+typedef struct {
+	char *why;
+	size_t why_len;
+	uint32_t seen;            /*!< Bit k: request k delivered at this node. */
+} abc_check_t;
+
+/* One output of node i: framing, epoch order, time, integrity. */
+static bool abc_check_batch(const sim_t *sim, bft_node_t i, size_t index, uint64_t *prev_time,
+                            abc_check_t *chk)
+{
+	const sim_conf_t *conf = sim_conf(sim);
+	uint32_t tag;
+	size_t len;
+	const uint8_t *data = sim_node_output(sim, i, index, &tag, &len);
+	batch_reader_t br;
+	if (tag != ABC_OUTPUT_BATCH || batch_reader_open(&br, data, len) != BFT_EOK ||
+	    br.epoch != index) {
+		snprintf(chk->why, chk->why_len, "node %u output %zu is not batch %zu", i, index, index);
+		return false;
+	}
+	uint64_t clock_max = sim_now(sim) + conf->clock_skew_max_ms;
+	if (br.time_ms < *prev_time || br.time_ms > clock_max) {
+		snprintf(chk->why, chk->why_len, "time: node %u batch %zu has time %" PRIu64
+		         " (previous %" PRIu64 ", latest clock %" PRIu64 ")",
+		         i, index, br.time_ms, *prev_time, clock_max);
+		return false;
+	}
+	*prev_time = br.time_ms;
+	bft_node_t proposer, origin;
+	const uint8_t *req;
+	size_t req_len;
+	while (batch_reader_next(&br, &proposer, &origin, &req, &req_len)) {
+		int k = request_index(conf->seed, req, req_len);
+		/* Invented: only a faulty proposer, or a faulty origin that
+		 * forwarded it, can be behind it. */
+		if (k < 0 && !bft_nodeset_has(conf->faulty, proposer) &&
+		    !bft_nodeset_has(conf->faulty, origin)) {
+			snprintf(chk->why, chk->why_len, "integrity: node %u delivered a request nobody "
+			         "gave, from non-faulty %u via %u", i, origin, proposer);
+			return false;
+		}
+		if (k >= 0 && (chk->seen >> k & 1)) {
+			snprintf(chk->why, chk->why_len, "integrity: node %u delivered request %d twice",
+			         i, k);
+			return false;
+		}
+		chk->seen |= k >= 0 ? (uint32_t)1 << k : 0;
+	}
+	return true;
+}
+
+static bool abc_sim_check(const sim_t *sim, char *why, size_t why_len)
+{
+	const sim_conf_t *conf = sim_conf(sim);
+	bft_nodeset_t honest = bft_nodeset_all(conf->n) & ~conf->faulty;
+	bft_nodeset_t correct = sim_correct(sim);
+	uint32_t wanted = 0;
+	for (unsigned k = 0; k < request_count(conf->seed); k++) {
+		wanted |= (request_nodes(conf->seed, k, conf->n) & correct) != 0 ? (uint32_t)1 << k : 0;
+	}
+	for (bft_node_t i = 0; i < conf->n; i++) {
+		if (!bft_nodeset_has(honest, i)) {
+			continue;
+		}
+		abc_check_t chk = { .why = why, .why_len = why_len };
+		uint64_t prev_time = 0;
+		for (size_t index = 0; index < sim_node_output_count(sim, i); index++) {
+			if (!abc_check_batch(sim, i, index, &prev_time, &chk)) {
+				return false;
+			}
+		}
+		if (bft_nodeset_has(correct, i) && (wanted & ~chk.seen) != 0) {
+			snprintf(why, why_len, "validity: correct node %u lacks requests 0x%x", i,
+			         wanted & ~chk.seen);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* abc_ops with coin keys dealt for the run's (n, f): only create differs. */
+static int proxy_create_fixed(const bft_params_t *params, void **proto)
+{
+	return abc_sim_create(params, proto, false);
+}
+
+static int proxy_create_every(const bft_params_t *params, void **proto)
+{
+	return abc_sim_create(params, proto, true);
+}
+
+static void proxy_destroy(void *proto)
+{
+	abc_ops.destroy(proto);
+}
+
+static int proxy_input(void *proto, const uint8_t *input, size_t len,
+                       const bft_env_t *env, bft_step_t *step)
+{
+	return abc_ops.handle_input(proto, input, len, env, step);
+}
+
+static int proxy_message(void *proto, bft_node_t from, const uint8_t *msg, size_t len,
+                         const bft_env_t *env, bft_step_t *step)
+{
+	return abc_ops.handle_message(proto, from, msg, len, env, step);
+}
+
+static bool proxy_terminated(const void *proto)
+{
+	return abc_ops.terminated(proto);
+}
+
+static const char *proxy_fault_name(uint16_t kind)
+{
+	return abc_ops.fault_name(kind);
+}
+
+static const bft_protocol_ops_t abc_proxy_fixed = {
+	.name = "abc", .create = proxy_create_fixed, .destroy = proxy_destroy,
+	.handle_input = proxy_input, .handle_message = proxy_message,
+	.terminated = proxy_terminated, .fault_name = proxy_fault_name,
+};
+
+static const bft_protocol_ops_t abc_proxy_every = {
+	.name = "abc-coin", .create = proxy_create_every, .destroy = proxy_destroy,
+	.handle_input = proxy_input, .handle_message = proxy_message,
+	.terminated = proxy_terminated, .fault_name = proxy_fault_name,
+};
+
+const sim_protocol_t sim_abc = {
+	.name = "abc",
+	.ops = &abc_proxy_fixed,
+	.conf = NULL,
+	.agree = SIM_AGREE_SEQUENCE,
+	.expect_termination = false,   /* a service: never terminates; see the check */
+	.inputs = abc_sim_inputs,
+	.check = abc_sim_check,
+};
+
+const sim_protocol_t sim_abc_coin_every_round = {
+	.name = "abc-coin",
+	.ops = &abc_proxy_every,
+	.conf = NULL,
+	.agree = SIM_AGREE_SEQUENCE,
+	.expect_termination = false,
+	.inputs = abc_sim_inputs,
+	.check = abc_sim_check,
+};
