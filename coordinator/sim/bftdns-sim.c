@@ -24,7 +24,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-	        "usage: bftdns-sim [--protocol NAME] [--n N] [--f F] [--seed S] [--seeds COUNT]\n"
+	        "usage: bftdns-sim [--protocol NAME (abc)] [--n|--replicas N] [--f|--faults F] [--seed S] [--seeds COUNT]\n"
 	        "                  [--byz KIND|any] [--faulty K] [--no-crashes] [--no-partitions]\n"
 	        "                  [--no-starve] [--steps-max STEPS] [--verbose] [--list]\n"
 	        "Runs seeds S..S+COUNT-1 (default 0, 100); exit 1 if any seed fails.\n"
@@ -126,6 +126,7 @@ static int run_seeds(const cli_t *cli)
 	       "%" PRIu64 " steps, %" PRIu64 " messages delivered\n",
 	       cli->proto->name, cli->opts.n, cli->opts.f, cli->seeds, cli->seed, failed,
 	       steps, delivered);
+	printf("%" PRIu64 " seeds, %" PRIu64 " violations\n", cli->seeds, failed);
 	return failed == 0 ? 0 : 1;
 }
 
@@ -135,6 +136,8 @@ int main(int argc, char **argv)
 		{ "protocol", required_argument, NULL, 'p' },
 		{ "n", required_argument, NULL, 'n' },
 		{ "f", required_argument, NULL, 'f' },
+		{ "replicas", required_argument, NULL, 'n' },
+		{ "faults", required_argument, NULL, 'f' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "seeds", required_argument, NULL, 'c' },
 		{ "byz", required_argument, NULL, 'b' },
@@ -148,7 +151,9 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	cli_t cli = { .proto = sim_protocols[0], .seed = 0, .seeds = 100 };
+	/* The atomic broadcast by default: `./run.sh sim --seeds N --replicas n --faults f`. */
+	const sim_protocol_t *abc = sim_protocol_find("abc");
+	cli_t cli = { .proto = abc != NULL ? abc : sim_protocols[0], .seed = 0, .seeds = 100 };
 	sim_opts_default(&cli.opts, 4, 1);
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
