@@ -8,79 +8,42 @@
 
 /*
  * mod-bftdns: the Knot glue of bftdns. A zone that enables this module is a
- * replicated zone: its changes are ordered by the coordinator's atomic
- * broadcast and its RRSIGs are made by the threshold signer.
- *
- * This file declares the module's knot.conf section and checks it; the
- * UPDATE interception and the coordinator thread come with the Knot
- * integration (doc/design.md).
+ * replicated zone: its UPDATEs are taken out of Knot's hands (intake.c),
+ * ordered (order.c; the atomic broadcast with n > 1), applied through Knot's
+ * own DDNS and DNSSEC code at the batch's time (apply.c) and signed by the
+ * threshold signer (signer.c). Queries are answered by Knot, untouched.
+ * See doc/knot-integration.md and module/bftdns.rst.
  */
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "knot/module.h"
-#include "coordinator/crypto/shoup.h"
+#include "module/apply.h"
+#include "module/bftdns.h"
+#include "module/conf.h"
+#include "module/intake.h"
+#include "module/order.h"
+#include "module/signer.h"
 
-#define MOD_REPLICA_ID	"\x0a""replica-id"
-#define MOD_REPLICAS	"\x08""replicas"
-#define MOD_FAULTS	"\x06""faults"
-#define MOD_KEY_SHARE	"\x09""key-share"
-#define MOD_PROTOCOL	"\x10""signing-protocol"
-
-static const knot_lookup_t bftdns_protocols[] = {
-	{ SHOUP_STRATEGY_BASIC,    "basic" },
-	{ SHOUP_STRATEGY_OPTPROOF, "optproof" },
-	{ SHOUP_STRATEGY_OPTTE,    "optte" },
-	{ 0, NULL }
+static const char *counter_names[] = {
+	[BFTDNS_CTR_TAKEN]   = "updates-taken",
+	[BFTDNS_CTR_REFUSED] = "updates-refused",
+	[BFTDNS_CTR_BATCHES] = "batches",
+	[BFTDNS_CTR_APPLIED] = "updates-applied",
+	[BFTDNS_CTR_FAILED]  = "updates-failed",
 };
 
-const yp_item_t bftdns_conf[] = {
-	{ MOD_REPLICA_ID, YP_TINT,  YP_VINT = { 1, SHOUP_PLAYERS_MAX, YP_NIL } },
-	{ MOD_REPLICAS,   YP_TINT,  YP_VINT = { 1, SHOUP_PLAYERS_MAX, YP_NIL } },
-	{ MOD_FAULTS,     YP_TINT,  YP_VINT = { 0, (SHOUP_PLAYERS_MAX - 1) / 3, 0 } },
-	{ MOD_KEY_SHARE,  YP_TSTR,  YP_VNONE },
-	{ MOD_PROTOCOL,   YP_TOPT,  YP_VOPT = { bftdns_protocols, SHOUP_STRATEGY_OPTTE } },
-	{ NULL }
-};
-
-int bftdns_conf_check(knotd_conf_check_args_t *args)
+static void bftdns_free(bftdns_t *ctx)
 {
-	knotd_conf_t id = knotd_conf_check_item(args, MOD_REPLICA_ID);
-	knotd_conf_t n = knotd_conf_check_item(args, MOD_REPLICAS);
-	knotd_conf_t f = knotd_conf_check_item(args, MOD_FAULTS);
-	knotd_conf_t share = knotd_conf_check_item(args, MOD_KEY_SHARE);
-
-	if (id.count == 0) {
-		args->err_str = "replica-id is required (this replica's number, 1..replicas)";
-		return KNOT_EINVAL;
-	}
-	if (n.count == 0) {
-		args->err_str = "replicas is required (the number of replicas n)";
-		return KNOT_EINVAL;
-	}
-	if (share.count == 0) {
-		args->err_str = "key-share is required (the path of this replica's key share file)";
-		return KNOT_EINVAL;
-	}
-	if (id.single.integer > n.single.integer) {
-		args->err_str = "replica-id must be between 1 and replicas";
-		return KNOT_EINVAL;
-	}
-	if (n.single.integer < 3 * f.single.integer + 1) {
-		args->err_str = "replicas must be at least 3 * faults + 1";
-		return KNOT_EINVAL;
-	}
-	return KNOT_EOK;
+	/* Order first: the apply thread then answers what was never ordered. */
+	bftdns_order_stop(ctx);
+	bftdns_apply_stop(ctx);
+	bftdns_queue_deinit(&ctx->intake);
+	bftdns_queue_deinit(&ctx->delivered);
+	bftdns_signer_free(ctx->signer);
+	bftdns_conf_clear(&ctx->conf);
+	free(ctx);
 }
-
-typedef struct {
-	unsigned replica_id;
-	unsigned replicas;
-	unsigned faults;
-	shoup_strategy_t protocol;
-} bftdns_ctx_t;
 
 int bftdns_load(knotd_mod_t *mod)
 {
@@ -91,26 +54,71 @@ int bftdns_load(knotd_mod_t *mod)
 		return KNOT_ENOTSUP;
 	}
 
-	bftdns_ctx_t *ctx = calloc(1, sizeof(*ctx));
+	bftdns_t *ctx = calloc(1, sizeof(*ctx));
 	if (ctx == NULL) {
 		return KNOT_ENOMEM;
 	}
-	ctx->replica_id = knotd_conf_mod(mod, MOD_REPLICA_ID).single.integer;
-	ctx->replicas = knotd_conf_mod(mod, MOD_REPLICAS).single.integer;
-	ctx->faults = knotd_conf_mod(mod, MOD_FAULTS).single.integer;
-	ctx->protocol = knotd_conf_mod(mod, MOD_PROTOCOL).single.option;
+	ctx->mod = mod;
+	ctx->intake.event_fd = -1;
+	ctx->delivered.event_fd = -1;
+
+	int ret = bftdns_conf_load(mod, &ctx->conf);
+	if (ret != KNOT_EOK) {
+		free(ctx);
+		return ret;
+	}
+	if (ctx->conf.replicas > 1) {
+		knotd_mod_log(mod, LOG_ERR, "replicas %u: this build orders changes of a "
+		              "single replica only (replicas 1, faults 0)", ctx->conf.replicas);
+		bftdns_free(ctx);
+		return KNOT_ENOTSUP;
+	}
+
+	ret = bftdns_signer_load(mod, &ctx->conf, &ctx->signer);
+	if (ret != KNOT_EOK) {
+		bftdns_free(ctx);
+		return ret;
+	}
+
+	for (size_t i = 0; i < sizeof(counter_names) / sizeof(counter_names[0]); i++) {
+		ret = knotd_mod_stats_add(mod, counter_names[i], 1, NULL);
+		if (ret != KNOT_EOK) {
+			bftdns_free(ctx);
+			return ret;
+		}
+	}
+
+	if ((ret = bftdns_queue_init(&ctx->intake)) != KNOT_EOK ||
+	    (ret = bftdns_queue_init(&ctx->delivered)) != KNOT_EOK ||
+	    (ret = bftdns_apply_start(ctx)) != KNOT_EOK ||
+	    (ret = bftdns_order_start(ctx)) != KNOT_EOK) {
+		bftdns_free(ctx);
+		return ret;
+	}
+
+	ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, bftdns_intake_hook);
+	if (ret != KNOT_EOK) {
+		bftdns_free(ctx);
+		return ret;
+	}
 	knotd_mod_ctx_set(mod, ctx);
 
-	knotd_mod_log(mod, LOG_INFO, "active, replica %u of %u (f = %u), signing protocol %s",
-	              ctx->replica_id, ctx->replicas, ctx->faults,
-	              shoup_strategy_name(ctx->protocol));
+	unsigned algorithm, key_tag, bits;
+	bftdns_signer_describe(ctx->signer, &algorithm, &key_tag, &bits);
+	knotd_mod_log(mod, LOG_INFO, "active, replica %u of %u (f = %u), signing protocol %s, "
+	              "key tag %u (algorithm %u, %u bits)",
+	              ctx->conf.replica_id, ctx->conf.replicas, ctx->conf.faults,
+	              shoup_strategy_name(ctx->conf.protocol), key_tag, algorithm, bits);
 	return KNOT_EOK;
 }
 
 void bftdns_unload(knotd_mod_t *mod)
 {
-	free(knotd_mod_ctx(mod));
+	bftdns_t *ctx = knotd_mod_ctx(mod);
+	if (ctx != NULL) {
+		bftdns_free(ctx);
+	}
 }
 
 KNOTD_MOD_API(bftdns, KNOTD_MOD_FLAG_SCOPE_ZONE,
-              bftdns_load, bftdns_unload, bftdns_conf, bftdns_conf_check);
+              bftdns_load, bftdns_unload, bftdns_conf_items, bftdns_conf_check);

@@ -113,3 +113,115 @@ wait_log() {
 	local file=$1 regexp=$2 tenths=${3:-100}
 	wait_for "$tenths" grep -Eq -- "$regexp" "$file"
 }
+
+# The TSIG key the tests update with (hmac-sha256).
+TSIG_NAME=update.key
+TSIG_SECRET=c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=
+
+# The zone every replica test starts from.
+write_zone() {
+	cat >"$1" <<-'ZONE'
+	$ORIGIN example.com.
+	$TTL 3600
+	@	SOA	ns1 hostmaster 1 3600 900 604800 300
+	@	NS	ns1
+	ns1	A	192.0.2.1
+	www	A	192.0.2.80
+	www	AAAA	2001:db8::80
+	mail	MX	10 www
+	ZONE
+}
+
+# make_key DIR: a fresh threshold key for one replica (1024 bits: quick;
+# RSASHA256). Leaves DIR/share-1.key and DIR/example.com.dnskey.
+make_key() {
+	: "${BFTDNS_KEYGEN:?BFTDNS_KEYGEN is not set}"
+	"$BFTDNS_KEYGEN" --zone example.com. --replicas 1 --faults 0 --bits 1024 \
+		--out "$1" >"$1.keygen.log" 2>&1 || { cat "$1.keygen.log" >&2; fail "bftdns-keygen failed"; }
+}
+
+# replica_setup DIR PORT KEYDIR [EXTRA-MODULE-ITEMS]: knot.conf and zone for
+# replica 1 of 1 of example.com. in DIR, DNS on 127.0.0.1@PORT, updates with
+# the TSIG key, transfers from 127.0.0.1.
+replica_setup() {
+	local dir=$1 port=$2 keydir=$3 extra=${4:-}
+	mkdir -p "$dir"
+	write_zone "$dir/example.com.zone"
+	cat >"$dir/knot.conf" <<-CONF
+	server:
+	    rundir: "$dir"
+	    pidfile: "$dir/knot.pid"
+	    listen: 127.0.0.1@$port
+	log:
+	  - target: "$dir/knot.log"
+	    any: info
+	database:
+	    storage: "$dir"
+	key:
+	  - id: $TSIG_NAME
+	    algorithm: hmac-sha256
+	    secret: $TSIG_SECRET
+	acl:
+	  - id: update
+	    key: $TSIG_NAME
+	    action: update
+	  - id: transfer
+	    address: 127.0.0.1
+	    action: transfer
+	module:
+	  - id: mod-bftdns
+	    file: "$BFTDNS_MODULE"
+	mod-bftdns:
+	  - id: default
+	    replica-id: 1
+	    replicas: 1
+	    faults: 0
+	    key-share: "$keydir/share-1.key"
+	$extra
+	zone:
+	  - domain: example.com.
+	    file: "$dir/example.com.zone"
+	    acl: [ update, transfer ]
+	    module: mod-bftdns/default
+	CONF
+	cat >"$dir/update.key" <<-KEY
+	key "$TSIG_NAME" {
+	    algorithm hmac-sha256;
+	    secret "$TSIG_SECRET";
+	};
+	KEY
+}
+
+# Waits for the module's first batch (the initial signing) to be applied.
+wait_signed() {
+	wait_log "$1/knot.log" 'DNSSEC, successfully signed' 200 ||
+		fail "the zone in $1 was not signed"
+}
+
+# soa_serial PORT: the zone's SOA serial as served.
+soa_serial() {
+	"$KDIG" @127.0.0.1 -p "$1" +short example.com. SOA | awk '{ print $3 }'
+}
+
+# nsupdate_rc PORT KEYFILE-OR-EMPTY SCRIPT: runs bind9's nsupdate; prints
+# the outcome: NOERROR, or the RCODE it reports (e.g. YXDOMAIN, NOTAUTH).
+nsupdate_rc() {
+	local port=$1 key=$2 script=$3 out rcode
+	local args=(${NSUPDATE_ARGS:-})
+	[ -n "$key" ] && args+=(-k "$key")
+	if out=$(printf 'server 127.0.0.1 %s\nzone example.com.\n%s\nsend\n' "$port" "$script" |
+	         nsupdate -t 5 "${args[@]}" 2>&1); then
+		echo NOERROR
+		return
+	fi
+	rcode=$(sed -n 's/.*update failed: \([A-Z]*\).*/\1/p' <<<"$out" | head -n 1)
+	[ -n "$rcode" ] || rcode="ERROR($(head -n 1 <<<"$out"))"
+	echo "$rcode"
+}
+
+# axfr PORT FILE: the zone by AXFR (dig), in presentation format.
+axfr() {
+	dig @127.0.0.1 -p "$1" example.com. AXFR +nocmd +nostats +nocomments >"$2" ||
+		fail "AXFR failed"
+	grep -q 'SOA' "$2" || fail "AXFR returned no SOA: $(head -n 3 "$2")"
+}

@@ -16,7 +16,6 @@ write_conf() {
 	ns1	A	192.0.2.1
 	www	A	192.0.2.80
 	ZONE
-	: >"$dir/replica.share"
 	cat >"$dir/knot.conf" <<-CONF
 	server:
 	    rundir: "$dir"
@@ -40,10 +39,12 @@ write_conf() {
 	CONF
 }
 
+make_key "$TMP/keys"
+share="$TMP/keys/share-1.key"
 good_items="    replica-id: 1
     replicas: 1
     faults: 0
-    key-share: \"$TMP/good/replica.share\""
+    key-share: \"$share\""
 
 # 1. A good section: conf-check passes, knotd loads the module for the zone.
 port=$(free_port)
@@ -53,8 +54,8 @@ out=$("$KNOTC" -c "$TMP/good/knot.conf" conf-check 2>&1) ||
 knot_start "$TMP/good"
 wait_log "$TMP/good/knot.log" 'example\.com\..*mod-bftdns.*active, replica 1 of 1' ||
 	fail "no 'active, replica 1 of 1' line in the log"
-grep -q 'active, replica 1 of 1 (f = 0), signing protocol optte' "$TMP/good/knot.log" ||
-	fail "the active line does not name f and the default signing protocol"
+grep -Eq 'active, replica 1 of 1 \(f = 0\), signing protocol optte, key tag [0-9]+ \(algorithm 8, 1024 bits\)' "$TMP/good/knot.log" ||
+	fail "the active line does not name f, the default signing protocol and the key"
 answer=$("$KDIG" @127.0.0.1 -p "$port" +short www.example.com A) ||
 	fail "kdig failed against the running knotd"
 [ "$answer" = "192.0.2.80" ] || fail "query answered '$answer', want 192.0.2.80"
@@ -78,13 +79,13 @@ check_bad few-replicas "replicas must be at least 3 * faults + 1" \
 "    replica-id: 1
     replicas: 3
     faults: 1
-    key-share: \"$TMP/good/replica.share\""
+    key-share: \"$share\""
 
 check_bad id-too-big "replica-id must be between 1 and replicas" \
 "    replica-id: 5
     replicas: 4
     faults: 1
-    key-share: \"$TMP/good/replica.share\""
+    key-share: \"$share\""
 
 check_bad no-key-share "key-share is required" \
 "    replica-id: 1
@@ -96,6 +97,45 @@ check_bad bad-protocol "invalid" \
     replicas: 1
     faults: 0
     signing-protocol: fastest
-    key-share: \"$TMP/good/replica.share\""
+    key-share: \"$share\""
+
+check_bad peers-for-one "peer must list every other replica exactly once" \
+"    replica-id: 1
+    replicas: 1
+    faults: 0
+    peer: \"2 127.0.0.1@5400\"
+    key-share: \"$share\""
+
+check_bad peer-bad-address "peer address must be an IPv4 or IPv6 address" \
+"    replica-id: 1
+    replicas: 4
+    faults: 1
+    peer: [ \"2 192.0.2.2@5400\", \"3 not-an-address@5400\", \"4 192.0.2.4@5400\" ]
+    key-share: \"$share\""
+
+check_bad peer-twice "peer lists the same replica twice" \
+"    replica-id: 1
+    replicas: 4
+    faults: 1
+    peer: [ \"2 192.0.2.2@5400\", \"2 192.0.2.3@5400\", \"4 192.0.2.4@5400\" ]
+    key-share: \"$share\""
+
+check_bad control-relative "control-socket must be an absolute path" \
+"    replica-id: 1
+    replicas: 1
+    faults: 0
+    control-socket: bftdns.sock
+    key-share: \"$share\""
+
+# 3. A key share that does not belong: knotd logs why and the module stays off.
+chmod 0644 "$share"
+port=$(free_port)
+write_conf "$TMP/open-share" "$port" "$good_items"
+knot_start "$TMP/open-share"
+wait_log "$TMP/open-share/knot.log" "key share '.*' unusable" ||
+	fail "no log line refusing a key share readable by others"
+log "open share refused: $(grep -o "key share .*unusable.*" "$TMP/open-share/knot.log" | head -n 1)"
+knot_stop "$KNOT_PID"
+chmod 0600 "$share"
 
 log "PASS"

@@ -1,0 +1,158 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <urcu.h>
+#include <urcu/uatomic.h>
+
+#include "module/apply.h"
+#include "module/signer.h"
+
+/*! Wait for the zone to be loaded (or a reload to finish): 100 ms steps. */
+#define APPLY_RETRY_MS		100
+#define APPLY_RETRIES_MAX	600
+
+void bftdns_apply_deliver(bftdns_t *ctx, bftdns_batch_t *batch)
+{
+	bftdns_queue_push(&ctx->delivered, &batch->node);
+}
+
+/*! Errors that leave the zone untouched and may pass: try again later. */
+static bool apply_may_retry(int ret)
+{
+	return ret == KNOT_ENOZONE || ret == KNOT_EEMPTYZONE || ret == KNOT_EBUSY;
+}
+
+static int apply_change(bftdns_t *ctx, knotd_change_t *change, uint64_t seq)
+{
+	int ret = KNOT_EOK;
+	for (unsigned attempt = 0; attempt <= APPLY_RETRIES_MAX; attempt++) {
+		ret = knotd_zone_apply(ctx->mod, change);
+		if (!apply_may_retry(ret) || uatomic_read(&ctx->stopping)) {
+			break;
+		}
+		if (attempt == 0) {
+			knotd_mod_log(ctx->mod, LOG_INFO, "batch %"PRIu64" waits for the "
+			              "zone (%s)", seq, knot_strerror(ret));
+		}
+		/* Woken early by a delivery or by unload; both are fine. */
+		(void)bftdns_queue_wait(&ctx->delivered, APPLY_RETRY_MS);
+	}
+	return ret;
+}
+
+static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
+{
+	knotd_change_update_t *updates = calloc(batch->count + 1, sizeof(*updates));
+	if (updates == NULL) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "batch %"PRIu64" dropped, no memory", batch->seq);
+		bftdns_batch_fail(batch, KNOT_RCODE_SERVFAIL);
+		return;
+	}
+
+	knotd_change_t change = {
+		.now = batch->now,
+		.updates = updates,
+	};
+	for (size_t i = 0; i < batch->count; i++) {
+		const bftdns_request_t *request = batch->requests[i];
+		if (request->kind == BFTDNS_OP_UPDATE) {
+			updates[change.update_count].wire = request->wire;
+			updates[change.update_count].wire_len = request->wire_len;
+			change.update_count++;
+		} else if (request->kind == BFTDNS_OP_SIGN) {
+			change.flags |= KNOTD_CHANGE_SIGN_ZONE;
+		}
+	}
+	change.signer = bftdns_signer_knotd(ctx->signer);
+
+	int ret = apply_change(ctx, &change, batch->seq);
+	if (ret != KNOT_EOK) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "batch %"PRIu64" of %zu updates not "
+		              "applied (%s)", batch->seq, change.update_count,
+		              knot_strerror(ret));
+	}
+
+	/* The rcodes are in the order of the UPDATEs in the batch. */
+	size_t next = 0;
+	for (size_t i = 0; i < batch->count; i++) {
+		bftdns_request_t *request = batch->requests[i];
+		if (request->kind != BFTDNS_OP_UPDATE) {
+			bftdns_request_finish(request, KNOT_RCODE_NOERROR);
+			continue;
+		}
+		uint16_t rcode = (ret == KNOT_EOK) ? updates[next].rcode : KNOT_RCODE_SERVFAIL;
+		next++;
+		bool local = (request->client != NULL);
+		bftdns_request_finish(request, rcode);
+		if (local) {
+			uatomic_dec(&ctx->inflight);
+			knotd_mod_stats_incr(ctx->mod, 0, (rcode == KNOT_RCODE_NOERROR) ?
+			                     BFTDNS_CTR_APPLIED : BFTDNS_CTR_FAILED, 0, 1);
+		}
+	}
+	knotd_mod_stats_incr(ctx->mod, 0, BFTDNS_CTR_BATCHES, 0, 1);
+
+	free(updates);
+	free(batch);
+}
+
+static void *apply_main(void *arg)
+{
+	bftdns_t *ctx = arg;
+	rcu_register_thread();
+
+	while (true) {
+		struct cds_wfcq_node *node = bftdns_queue_pop(&ctx->delivered);
+		if (node != NULL) {
+			apply_batch(ctx, caa_container_of(node, bftdns_batch_t, node));
+			uatomic_inc(&ctx->batches_applied);
+			bftdns_queue_wake(&ctx->intake);
+			continue;
+		}
+		if (uatomic_read(&ctx->stopping)) {
+			break;
+		}
+		(void)bftdns_queue_wait(&ctx->delivered, -1);
+	}
+
+	/* Requests the order step never batched: their clients hear now. */
+	struct cds_wfcq_node *node;
+	while ((node = bftdns_queue_pop(&ctx->intake)) != NULL) {
+		bftdns_request_t *request = caa_container_of(node, bftdns_request_t, node);
+		if (request->client != NULL) {
+			uatomic_dec(&ctx->inflight);
+		}
+		bftdns_request_finish(request, KNOT_RCODE_SERVFAIL);
+	}
+
+	rcu_unregister_thread();
+	return NULL;
+}
+
+int bftdns_apply_start(bftdns_t *ctx)
+{
+	int ret = pthread_create(&ctx->apply_thread, NULL, apply_main, ctx);
+	if (ret != 0) {
+		return knot_map_errno_code(ret);
+	}
+	ctx->apply_started = true;
+	return KNOT_EOK;
+}
+
+void bftdns_apply_stop(bftdns_t *ctx)
+{
+	if (!ctx->apply_started) {
+		return;
+	}
+	uatomic_set(&ctx->stopping, 1);
+	bftdns_queue_wake(&ctx->delivered);
+	pthread_join(ctx->apply_thread, NULL);
+	ctx->apply_started = false;
+}

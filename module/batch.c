@@ -1,0 +1,60 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+#include <stdlib.h>
+
+#include "module/batch.h"
+
+bftdns_request_t *bftdns_request_update(knotd_update_t *client)
+{
+	bftdns_request_t *request = calloc(1, sizeof(*request));
+	if (request == NULL) {
+		return NULL;
+	}
+	request->kind = BFTDNS_OP_UPDATE;
+	request->client = client;
+	request->wire = knotd_update_wire(client, &request->wire_len);
+	return request;
+}
+
+bftdns_request_t *bftdns_request_sign(void)
+{
+	bftdns_request_t *request = calloc(1, sizeof(*request));
+	if (request != NULL) {
+		request->kind = BFTDNS_OP_SIGN;
+	}
+	return request;
+}
+
+void bftdns_request_finish(bftdns_request_t *request, uint16_t rcode)
+{
+	if (request == NULL) {
+		return;
+	}
+	if (request->client != NULL) {
+		/* A client that went away is not our failure. */
+		(void)knotd_update_reply(request->client, rcode);
+	}
+	free(request);
+}
+
+bftdns_batch_t *bftdns_batch_new(size_t capacity)
+{
+	return calloc(1, sizeof(bftdns_batch_t) + capacity * sizeof(bftdns_request_t *));
+}
+
+void bftdns_batch_fail(bftdns_batch_t *batch, uint16_t rcode)
+{
+	if (batch == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < batch->count; i++) {
+		bftdns_request_finish(batch->requests[i], rcode);
+	}
+	free(batch);
+}

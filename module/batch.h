@@ -1,0 +1,57 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * What the ordering step works on: requests (a client's UPDATE, or a
+ * proposal of this replica such as "refresh the signatures") and ordered
+ * batches of them with their agreed time.
+ */
+
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <urcu/wfcqueue.h>
+
+#include "knot/module.h"
+
+typedef enum {
+	BFTDNS_OP_UPDATE = 1,  /*!< A client's UPDATE message. */
+	BFTDNS_OP_SIGN   = 2,  /*!< Sign the zone: initial signing, RRSIG refresh. */
+} bftdns_op_kind_t;
+
+/*! A request on its way through ordering and apply. */
+typedef struct {
+	struct cds_wfcq_node node;
+	bftdns_op_kind_t kind;
+	knotd_update_t *client;  /*!< The client to answer (taken-over UPDATE), or NULL. */
+	const uint8_t *wire;     /*!< UPDATE message (owned by client here). */
+	size_t wire_len;
+} bftdns_request_t;
+
+/*! An ordered batch: the same requests, order and time on every replica. */
+typedef struct {
+	struct cds_wfcq_node node;
+	uint64_t seq;            /*!< Batch number, from 1. */
+	uint64_t now;            /*!< Agreed time of the batch (seconds since the epoch). */
+	size_t count;
+	bftdns_request_t *requests[];
+} bftdns_batch_t;
+
+bftdns_request_t *bftdns_request_update(knotd_update_t *client);
+bftdns_request_t *bftdns_request_sign(void);
+
+/*! Answers the client (if any) with rcode and frees the request. */
+void bftdns_request_finish(bftdns_request_t *request, uint16_t rcode);
+
+bftdns_batch_t *bftdns_batch_new(size_t capacity);
+
+/*! Answers every request still in the batch with rcode and frees it. */
+void bftdns_batch_fail(bftdns_batch_t *batch, uint16_t rcode);

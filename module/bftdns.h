@@ -1,0 +1,63 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * One mod-bftdns instance: the replicated zone it serves, and the path of a
+ * change through it (doc/knot-integration.md):
+ *
+ *   Knot worker thread                order thread          apply thread
+ *   intake.c: BEGIN hook takes  ──▶  order.c: batches,  ──▶ apply.c: applies the
+ *   over the UPDATE (NOOP)    queue  stamps the time,  queue batch through Knot,
+ *                                    delivers            signer.c signs, replies
+ *
+ * With n = 1 the order step delivers each batch at once; with n > 1 the
+ * atomic broadcast of the coordinator takes its place. Applying and signing
+ * run on their own thread, never on one that must receive network messages.
+ */
+
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "knot/module.h"
+#include "module/conf.h"
+#include "module/queue.h"
+
+struct bftdns_signer;
+
+/*! Statistics counters (knotc stats), in registration order. */
+enum {
+	BFTDNS_CTR_TAKEN,      /*!< UPDATEs taken over. */
+	BFTDNS_CTR_REFUSED,    /*!< UPDATEs refused at intake (ACL, TSIG, transport, limit). */
+	BFTDNS_CTR_BATCHES,    /*!< Ordered batches applied. */
+	BFTDNS_CTR_APPLIED,    /*!< UPDATEs answered NOERROR after apply. */
+	BFTDNS_CTR_FAILED,     /*!< UPDATEs answered with an error after apply. */
+};
+
+typedef struct bftdns {
+	knotd_mod_t *mod;
+	bftdns_conf_t conf;
+	struct bftdns_signer *signer;   /*!< Threshold signer of the zone's RRSIGs. */
+
+	bftdns_queue_t intake;          /*!< Requests to order (Knot workers -> order thread). */
+	bftdns_queue_t delivered;       /*!< Ordered batches (order thread -> apply thread). */
+	unsigned long inflight;         /*!< UPDATEs taken over and not answered yet. */
+	int stopping;                   /*!< Set by unload (uatomic). */
+
+	pthread_t order_thread;
+	pthread_t apply_thread;
+	bool order_started;
+	bool apply_started;
+
+	uint64_t batches_delivered;     /*!< Order thread only. */
+	uint64_t batches_applied;       /*!< Set by the apply thread (uatomic). */
+} bftdns_t;

@@ -1,0 +1,233 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "module/conf.h"
+
+#define MOD_REPLICA_ID	"\x0a""replica-id"
+#define MOD_REPLICAS	"\x08""replicas"
+#define MOD_FAULTS	"\x06""faults"
+#define MOD_PEER	"\x04""peer"
+#define MOD_KEY_SHARE	"\x09""key-share"
+#define MOD_PROTOCOL	"\x10""signing-protocol"
+#define MOD_CONTROL	"\x0e""control-socket"
+#define MOD_REFRESH	"\x10""refresh-interval"
+#define MOD_BATCH	"\x0b""batch-limit"
+#define MOD_QUEUE	"\x0b""queue-limit"
+
+static const knot_lookup_t bftdns_protocols[] = {
+	{ SHOUP_STRATEGY_BASIC,    "basic" },
+	{ SHOUP_STRATEGY_OPTPROOF, "optproof" },
+	{ SHOUP_STRATEGY_OPTTE,    "optte" },
+	{ 0, NULL }
+};
+
+const yp_item_t bftdns_conf_items[] = {
+	{ MOD_REPLICA_ID, YP_TINT,  YP_VINT = { 1, SHOUP_PLAYERS_MAX, YP_NIL } },
+	{ MOD_REPLICAS,   YP_TINT,  YP_VINT = { 1, SHOUP_PLAYERS_MAX, YP_NIL } },
+	{ MOD_FAULTS,     YP_TINT,  YP_VINT = { 0, (SHOUP_PLAYERS_MAX - 1) / 3, 0 } },
+	{ MOD_PEER,       YP_TSTR,  YP_VNONE, YP_FMULTI },
+	{ MOD_KEY_SHARE,  YP_TSTR,  YP_VNONE },
+	{ MOD_PROTOCOL,   YP_TOPT,  YP_VOPT = { bftdns_protocols, SHOUP_STRATEGY_OPTTE } },
+	{ MOD_CONTROL,    YP_TSTR,  YP_VNONE },
+	{ MOD_REFRESH,    YP_TINT,  YP_VINT = { 60, 7 * 24 * 3600, 3600, YP_STIME } },
+	{ MOD_BATCH,      YP_TINT,  YP_VINT = { 1, 4096, 256 } },
+	{ MOD_QUEUE,      YP_TINT,  YP_VINT = { 1, 1 << 20, 4096 } },
+	{ NULL }
+};
+
+/*!
+ * Parses "ID ADDRESS@PORT [PIN]". The text comes from the operator's file,
+ * so every part is checked; on failure err names the problem.
+ */
+static int peer_parse(const char *text, unsigned replicas, bftdns_peer_conf_t *peer,
+                      const char **err)
+{
+	char id_str[16], addr_str[128], pin[sizeof(peer->pin)] = "";
+	char extra[2];
+	int fields = sscanf(text, "%15s %127s %127s %1s", id_str, addr_str, pin, extra);
+	if (fields < 2 || fields > 3) {
+		*err = "peer must be 'ID ADDRESS@PORT [PIN]'";
+		return KNOT_EINVAL;
+	}
+
+	char *end = NULL;
+	unsigned long id = strtoul(id_str, &end, 10);
+	if (*end != '\0' || id < 1 || id > replicas) {
+		*err = "peer ID must be a replica number between 1 and replicas";
+		return KNOT_EINVAL;
+	}
+
+	char *at = strrchr(addr_str, '@');
+	if (at == NULL) {
+		*err = "peer address must be ADDRESS@PORT";
+		return KNOT_EINVAL;
+	}
+	*at = '\0';
+	unsigned long port = strtoul(at + 1, &end, 10);
+	if (*end != '\0' || at[1] == '\0' || port < 1 || port > 65535) {
+		*err = "peer port must be between 1 and 65535";
+		return KNOT_EINVAL;
+	}
+
+	memset(&peer->addr, 0, sizeof(peer->addr));
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&peer->addr;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&peer->addr;
+	if (inet_pton(AF_INET, addr_str, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+	} else if (inet_pton(AF_INET6, addr_str, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+	} else {
+		*err = "peer address must be an IPv4 or IPv6 address";
+		return KNOT_EINVAL;
+	}
+
+	peer->id = id;
+	strcpy(peer->pin, pin);
+	return KNOT_EOK;
+}
+
+/*! Parses and cross-checks the peer list; fills conf->peers if conf is set. */
+static int peers_check(const knotd_conf_t *peers, unsigned replica_id, unsigned replicas,
+                       bftdns_conf_t *conf, const char **err)
+{
+	if (peers->count != replicas - 1) {
+		*err = "peer must list every other replica exactly once (replicas - 1 entries)";
+		return KNOT_EINVAL;
+	}
+
+	uint64_t seen = 0;
+	for (size_t i = 0; i < peers->count; i++) {
+		bftdns_peer_conf_t peer;
+		int ret = peer_parse(peers->multi[i].string, replicas, &peer, err);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+		if (peer.id == replica_id) {
+			*err = "peer must not list this replica's own replica-id";
+			return KNOT_EINVAL;
+		}
+		if (seen & (1ull << peer.id)) {
+			*err = "peer lists the same replica twice";
+			return KNOT_EINVAL;
+		}
+		seen |= 1ull << peer.id;
+		if (conf != NULL) {
+			conf->peers[i] = peer;
+		}
+	}
+	if (conf != NULL) {
+		conf->peer_count = peers->count;
+	}
+
+	return KNOT_EOK;
+}
+
+int bftdns_conf_check(knotd_conf_check_args_t *args)
+{
+	knotd_conf_t id = knotd_conf_check_item(args, MOD_REPLICA_ID);
+	knotd_conf_t n = knotd_conf_check_item(args, MOD_REPLICAS);
+	knotd_conf_t f = knotd_conf_check_item(args, MOD_FAULTS);
+	knotd_conf_t share = knotd_conf_check_item(args, MOD_KEY_SHARE);
+
+	if (id.count == 0) {
+		args->err_str = "replica-id is required (this replica's number, 1..replicas)";
+		return KNOT_EINVAL;
+	}
+	if (n.count == 0) {
+		args->err_str = "replicas is required (the number of replicas n)";
+		return KNOT_EINVAL;
+	}
+	if (share.count == 0 || share.single.string[0] == '\0') {
+		args->err_str = "key-share is required (the path of this replica's key share file)";
+		return KNOT_EINVAL;
+	}
+	if (id.single.integer > n.single.integer) {
+		args->err_str = "replica-id must be between 1 and replicas";
+		return KNOT_EINVAL;
+	}
+	if (n.single.integer < 3 * f.single.integer + 1) {
+		args->err_str = "replicas must be at least 3 * faults + 1";
+		return KNOT_EINVAL;
+	}
+
+	knotd_conf_t peers = knotd_conf_check_item(args, MOD_PEER);
+	int ret = peers_check(&peers, id.single.integer, n.single.integer, NULL,
+	                      &args->err_str);
+	knotd_conf_free(&peers);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+
+	knotd_conf_t control = knotd_conf_check_item(args, MOD_CONTROL);
+	if (control.count > 0) {
+		const char *path = control.single.string;
+		if (path[0] != '/' || strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+			args->err_str = "control-socket must be an absolute path of at most 107 bytes";
+			return KNOT_EINVAL;
+		}
+	}
+
+	knotd_conf_t batch = knotd_conf_check_item(args, MOD_BATCH);
+	knotd_conf_t queue = knotd_conf_check_item(args, MOD_QUEUE);
+	if (queue.single.integer < batch.single.integer) {
+		args->err_str = "queue-limit must be at least batch-limit";
+		return KNOT_EINVAL;
+	}
+
+	return KNOT_EOK;
+}
+
+int bftdns_conf_load(knotd_mod_t *mod, bftdns_conf_t *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->replica_id = knotd_conf_mod(mod, MOD_REPLICA_ID).single.integer;
+	conf->replicas = knotd_conf_mod(mod, MOD_REPLICAS).single.integer;
+	conf->faults = knotd_conf_mod(mod, MOD_FAULTS).single.integer;
+	conf->protocol = knotd_conf_mod(mod, MOD_PROTOCOL).single.option;
+	conf->refresh_interval = knotd_conf_mod(mod, MOD_REFRESH).single.integer;
+	conf->batch_limit = knotd_conf_mod(mod, MOD_BATCH).single.integer;
+	conf->queue_limit = knotd_conf_mod(mod, MOD_QUEUE).single.integer;
+
+	conf->key_share = strdup(knotd_conf_mod(mod, MOD_KEY_SHARE).single.string);
+	knotd_conf_t control = knotd_conf_mod(mod, MOD_CONTROL);
+	if (control.count > 0) {
+		conf->control_socket = strdup(control.single.string);
+	}
+	if (conf->key_share == NULL || (control.count > 0 && conf->control_socket == NULL)) {
+		bftdns_conf_clear(conf);
+		return KNOT_ENOMEM;
+	}
+
+	/* Checked by bftdns_conf_check(); parsed again for the values. */
+	const char *err = NULL;
+	knotd_conf_t peers = knotd_conf_mod(mod, MOD_PEER);
+	int ret = peers_check(&peers, conf->replica_id, conf->replicas, conf, &err);
+	knotd_conf_free(&peers);
+	if (ret != KNOT_EOK) {
+		knotd_mod_log(mod, LOG_ERR, "%s", err);
+		bftdns_conf_clear(conf);
+		return ret;
+	}
+
+	return KNOT_EOK;
+}
+
+void bftdns_conf_clear(bftdns_conf_t *conf)
+{
+	free(conf->key_share);
+	free(conf->control_socket);
+	memset(conf, 0, sizeof(*conf));
+}

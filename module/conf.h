@@ -1,0 +1,55 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * The mod-bftdns section of knot.conf: schema, checks and the values a
+ * module instance runs with (documented in module/bftdns.rst).
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "knot/module.h"
+#include "coordinator/crypto/shoup.h"
+
+/*! A peer replica as configured: its id and address. */
+typedef struct {
+	unsigned id;
+	struct sockaddr_storage addr;
+	char pin[128];                    /*!< Pinned key (text), empty if none. */
+} bftdns_peer_conf_t;
+
+/*! The values of one mod-bftdns section. */
+typedef struct {
+	unsigned replica_id;              /*!< 1..replicas. */
+	unsigned replicas;                /*!< n. */
+	unsigned faults;                  /*!< f, n >= 3f + 1. */
+	shoup_strategy_t protocol;        /*!< How signature shares are combined. */
+	char *key_share;                  /*!< Path of this replica's key share file. */
+	char *control_socket;             /*!< Path, or NULL if none. */
+	unsigned peer_count;
+	bftdns_peer_conf_t peers[SHOUP_PLAYERS_MAX];
+	uint32_t refresh_interval;        /*!< Seconds between RRSIG refresh proposals. */
+	uint32_t batch_limit;             /*!< Most UPDATEs in one ordered batch. */
+	uint32_t queue_limit;             /*!< Most UPDATEs waiting to be ordered. */
+} bftdns_conf_t;
+
+extern const yp_item_t bftdns_conf_items[];
+
+/*! The section check run by knotc conf-check and at every load. */
+int bftdns_conf_check(knotd_conf_check_args_t *args);
+
+/*! Reads the (checked) section of a module instance. */
+int bftdns_conf_load(knotd_mod_t *mod, bftdns_conf_t *conf);
+
+void bftdns_conf_clear(bftdns_conf_t *conf);

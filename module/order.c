@@ -1,0 +1,136 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+#include <stdlib.h>
+#include <time.h>
+#include <urcu.h>
+#include <urcu/uatomic.h>
+
+#include "module/apply.h"
+#include "module/batch.h"
+#include "module/order.h"
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*! Batches delivered and not applied yet: one applying, one waiting. */
+#define ORDER_PIPELINE	2
+
+/*!
+ * Takes up to batch_limit queued requests, plus a signing proposal if one is
+ * due, and delivers them as the next batch.
+ *
+ * 
+eturn true if it stopped at the limit (more requests may be queued).
+ */
+static bool order_form_batch(bftdns_t *ctx, bool propose_sign)
+{
+	size_t limit = ctx->conf.batch_limit;
+	bftdns_batch_t *batch = bftdns_batch_new(limit + 1);
+	if (batch == NULL) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "no memory for a batch, retrying");
+		return false;
+	}
+
+	if (propose_sign) {
+		bftdns_request_t *sign = bftdns_request_sign();
+		if (sign != NULL) {
+			batch->requests[batch->count++] = sign;
+		}
+	}
+	size_t updates = 0;
+	while (updates < limit) {
+		struct cds_wfcq_node *node = bftdns_queue_pop(&ctx->intake);
+		if (node == NULL) {
+			break;
+		}
+		batch->requests[batch->count++] = caa_container_of(node, bftdns_request_t, node);
+		updates++;
+	}
+
+	if (batch->count == 0) {
+		free(batch);
+		return false;
+	}
+
+	/* The batch time: read once, here, when the batch is formed. Applying
+	 * and signing use only this value (with n > 1 the agreed time). */
+	batch->now = (uint64_t)time(NULL);
+	batch->seq = ++ctx->batches_delivered;
+	bftdns_apply_deliver(ctx, batch);
+
+	return updates == limit;
+}
+
+static void *order_main(void *arg)
+{
+	bftdns_t *ctx = arg;
+	rcu_register_thread();
+
+	/* Propose signing at once (initial signing, or a check after a
+	 * restart), then every refresh-interval. The proposal timer may read
+	 * the local clock: only what a batch carries reaches the zone. */
+	const uint64_t interval_ms = (uint64_t)ctx->conf.refresh_interval * 1000;
+	uint64_t next_sign_ms = monotonic_ms();
+
+	while (!uatomic_read(&ctx->stopping)) {
+		bool more = false;
+
+		/* While the apply thread is busy, requests gather into the next
+		 * batch instead of making many small ones. */
+		uint64_t applied = uatomic_read(&ctx->batches_applied);
+		bool pipeline_full = (ctx->batches_delivered - applied >= ORDER_PIPELINE);
+		if (!pipeline_full) {
+			bool sign_due = (monotonic_ms() >= next_sign_ms);
+			if (sign_due) {
+				next_sign_ms = monotonic_ms() + interval_ms;
+			}
+			more = order_form_batch(ctx, sign_due);
+		}
+		if (more) {
+			continue;
+		}
+
+		/* Sleep until a request arrives, a batch is applied (the apply
+		 * thread wakes this queue), or the next proposal is due. */
+		uint64_t now_ms = monotonic_ms();
+		uint64_t wait_ms = (next_sign_ms > now_ms) ? next_sign_ms - now_ms : 0;
+		if (pipeline_full || wait_ms > 60000) {
+			wait_ms = 60000;
+		}
+		(void)bftdns_queue_wait(&ctx->intake, (int)wait_ms);
+	}
+
+	rcu_unregister_thread();
+	return NULL;
+}
+
+int bftdns_order_start(bftdns_t *ctx)
+{
+	int ret = pthread_create(&ctx->order_thread, NULL, order_main, ctx);
+	if (ret != 0) {
+		return knot_map_errno_code(ret);
+	}
+	ctx->order_started = true;
+	return KNOT_EOK;
+}
+
+void bftdns_order_stop(bftdns_t *ctx)
+{
+	if (!ctx->order_started) {
+		return;
+	}
+	uatomic_set(&ctx->stopping, 1);
+	bftdns_queue_wake(&ctx->intake);
+	pthread_join(ctx->order_thread, NULL);
+	ctx->order_started = false;
+}
