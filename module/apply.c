@@ -12,6 +12,7 @@
 #include <urcu/uatomic.h>
 
 #include "module/apply.h"
+#include "module/batchlog.h"
 #include "module/signer.h"
 
 /*! Wait for the zone to be loaded (or a reload to finish): 100 ms steps. */
@@ -49,6 +50,15 @@ static int apply_change(bftdns_t *ctx, knotd_change_t *change, uint64_t seq)
 
 static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 {
+	if (ctx->batch_log != NULL) {
+		int ret = bftdns_batchlog_write(ctx->batch_log, batch);
+		if (ret != KNOT_EOK) {
+			knotd_mod_log(ctx->mod, LOG_ERR, "batch log '%s': batch %"PRIu64
+			              " not written (%s)", ctx->conf.batch_log, batch->seq,
+			              knot_strerror(ret));
+		}
+	}
+
 	knotd_change_update_t *updates = calloc(batch->count + 1, sizeof(*updates));
 	if (updates == NULL) {
 		knotd_mod_log(ctx->mod, LOG_ERR, "batch %"PRIu64" dropped, no memory", batch->seq);

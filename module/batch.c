@@ -40,6 +40,7 @@ void bftdns_request_finish(bftdns_request_t *request, uint16_t rcode)
 		/* A client that went away is not our failure. */
 		(void)knotd_update_reply(request->client, rcode);
 	}
+	free(request->owned_wire);
 	free(request);
 }
 

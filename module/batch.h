@@ -32,8 +32,9 @@ typedef struct {
 	struct cds_wfcq_node node;
 	bftdns_op_kind_t kind;
 	knotd_update_t *client;  /*!< The client to answer (taken-over UPDATE), or NULL. */
-	const uint8_t *wire;     /*!< UPDATE message (owned by client here). */
+	const uint8_t *wire;     /*!< UPDATE message (the client's, or owned_wire). */
 	size_t wire_len;
+	uint8_t *owned_wire;     /*!< A message without a client here (replayed). */
 } bftdns_request_t;
 
 /*! An ordered batch: the same requests, order and time on every replica. */

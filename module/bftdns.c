@@ -41,6 +41,9 @@ static void bftdns_free(bftdns_t *ctx)
 	bftdns_queue_deinit(&ctx->intake);
 	bftdns_queue_deinit(&ctx->delivered);
 	bftdns_signer_free(ctx->signer);
+	if (ctx->batch_log != NULL) {
+		fclose(ctx->batch_log);
+	}
 	bftdns_conf_clear(&ctx->conf);
 	free(ctx);
 }
@@ -78,6 +81,17 @@ int bftdns_load(knotd_mod_t *mod)
 	if (ret != KNOT_EOK) {
 		bftdns_free(ctx);
 		return ret;
+	}
+
+	if (ctx->conf.batch_log != NULL) {
+		ctx->batch_log = fopen(ctx->conf.batch_log, "a");
+		if (ctx->batch_log == NULL) {
+			ret = knot_map_errno();
+			knotd_mod_log(mod, LOG_ERR, "batch log '%s' cannot be opened (%s)",
+			              ctx->conf.batch_log, knot_strerror(ret));
+			bftdns_free(ctx);
+			return ret;
+		}
 	}
 
 	for (size_t i = 0; i < sizeof(counter_names) / sizeof(counter_names[0]); i++) {
@@ -120,5 +134,5 @@ void bftdns_unload(knotd_mod_t *mod)
 	}
 }
 
-KNOTD_MOD_API(bftdns, KNOTD_MOD_FLAG_SCOPE_ZONE,
+KNOTD_MOD_API(bftdns, KNOTD_MOD_FLAG_SCOPE_ZONE | KNOTD_MOD_FLAG_ORDERS_CHANGES,
               bftdns_load, bftdns_unload, bftdns_conf_items, bftdns_conf_check);

@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "knot/module.h"
 #include "module/conf.h"
@@ -47,6 +48,7 @@ typedef struct bftdns {
 	knotd_mod_t *mod;
 	bftdns_conf_t conf;
 	struct bftdns_signer *signer;   /*!< Threshold signer of the zone's RRSIGs. */
+	FILE *batch_log;                /*!< Ordered batches are appended here (apply thread). */
 
 	bftdns_queue_t intake;          /*!< Requests to order (Knot workers -> order thread). */
 	bftdns_queue_t delivered;       /*!< Ordered batches (order thread -> apply thread). */

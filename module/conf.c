@@ -24,6 +24,8 @@
 #define MOD_REFRESH	"\x10""refresh-interval"
 #define MOD_BATCH	"\x0b""batch-limit"
 #define MOD_QUEUE	"\x0b""queue-limit"
+#define MOD_BATCH_LOG	"\x09""batch-log"
+#define MOD_REPLAY	"\x06""replay"
 
 static const knot_lookup_t bftdns_protocols[] = {
 	{ SHOUP_STRATEGY_BASIC,    "basic" },
@@ -43,6 +45,8 @@ const yp_item_t bftdns_conf_items[] = {
 	{ MOD_REFRESH,    YP_TINT,  YP_VINT = { 60, 7 * 24 * 3600, 3600, YP_STIME } },
 	{ MOD_BATCH,      YP_TINT,  YP_VINT = { 1, 4096, 256 } },
 	{ MOD_QUEUE,      YP_TINT,  YP_VINT = { 1, 1 << 20, 4096 } },
+	{ MOD_BATCH_LOG,  YP_TSTR,  YP_VNONE },
+	{ MOD_REPLAY,     YP_TSTR,  YP_VNONE },
 	{ NULL }
 };
 
@@ -180,6 +184,18 @@ int bftdns_conf_check(knotd_conf_check_args_t *args)
 		}
 	}
 
+	knotd_conf_t log = knotd_conf_check_item(args, MOD_BATCH_LOG);
+	knotd_conf_t replay = knotd_conf_check_item(args, MOD_REPLAY);
+	if (log.count > 0 && replay.count > 0 &&
+	    strcmp(log.single.string, replay.single.string) == 0) {
+		args->err_str = "batch-log and replay must be different files";
+		return KNOT_EINVAL;
+	}
+	if (replay.count > 0 && n.single.integer > 1) {
+		args->err_str = "replay is possible with replicas 1 only";
+		return KNOT_EINVAL;
+	}
+
 	knotd_conf_t batch = knotd_conf_check_item(args, MOD_BATCH);
 	knotd_conf_t queue = knotd_conf_check_item(args, MOD_QUEUE);
 	if (queue.single.integer < batch.single.integer) {
@@ -202,11 +218,17 @@ int bftdns_conf_load(knotd_mod_t *mod, bftdns_conf_t *conf)
 	conf->queue_limit = knotd_conf_mod(mod, MOD_QUEUE).single.integer;
 
 	conf->key_share = strdup(knotd_conf_mod(mod, MOD_KEY_SHARE).single.string);
-	knotd_conf_t control = knotd_conf_mod(mod, MOD_CONTROL);
-	if (control.count > 0) {
-		conf->control_socket = strdup(control.single.string);
+	/* Optional paths: NULL when not configured. */
+	const yp_name_t *paths[] = { MOD_CONTROL, MOD_BATCH_LOG, MOD_REPLAY };
+	char **dests[] = { &conf->control_socket, &conf->batch_log, &conf->replay };
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		knotd_conf_t val = knotd_conf_mod(mod, paths[i]);
+		if (val.count > 0 && (*dests[i] = strdup(val.single.string)) == NULL) {
+			bftdns_conf_clear(conf);
+			return KNOT_ENOMEM;
+		}
 	}
-	if (conf->key_share == NULL || (control.count > 0 && conf->control_socket == NULL)) {
+	if (conf->key_share == NULL) {
 		bftdns_conf_clear(conf);
 		return KNOT_ENOMEM;
 	}
@@ -229,5 +251,7 @@ void bftdns_conf_clear(bftdns_conf_t *conf)
 {
 	free(conf->key_share);
 	free(conf->control_socket);
+	free(conf->batch_log);
+	free(conf->replay);
 	memset(conf, 0, sizeof(*conf));
 }

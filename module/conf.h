@@ -42,6 +42,8 @@ typedef struct {
 	uint32_t refresh_interval;        /*!< Seconds between RRSIG refresh proposals. */
 	uint32_t batch_limit;             /*!< Most UPDATEs in one ordered batch. */
 	uint32_t queue_limit;             /*!< Most UPDATEs waiting to be ordered. */
+	char *batch_log;                  /*!< Append every ordered batch here, or NULL. */
+	char *replay;                     /*!< Apply the batches of this log instead, or NULL. */
 } bftdns_conf_t;
 
 extern const yp_item_t bftdns_conf_items[];

@@ -41,6 +41,12 @@ knotd_state_t bftdns_intake_hook(knotd_state_t state, knot_pkt_t *pkt,
 
 	bftdns_t *ctx = knotd_mod_ctx(mod);
 
+	/* A replaying replica applies the log's batches and nothing else. */
+	if (ctx->conf.replay != NULL) {
+		qdata->rcode = KNOT_RCODE_REFUSED;
+		return intake_refuse(ctx, qdata);
+	}
+
 	/* As Knot would: question, ACL (with update-type/owner rules), TSIG. On
 	 * failure qdata->rcode holds NOTAUTH, FORMERR, ... for the error reply. */
 	int ret = knotd_update_authorize(qdata);

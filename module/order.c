@@ -6,6 +6,7 @@
  *  (at your option) any later version.
  */
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <time.h>
 #include <urcu.h>
@@ -13,7 +14,11 @@
 
 #include "module/apply.h"
 #include "module/batch.h"
+#include "module/batchlog.h"
 #include "module/order.h"
+
+/*! Batches delivered and not applied yet: one applying, one waiting. */
+#define ORDER_PIPELINE	2
 
 static uint64_t monotonic_ms(void)
 {
@@ -22,8 +27,6 @@ static uint64_t monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*! Batches delivered and not applied yet: one applying, one waiting. */
-#define ORDER_PIPELINE	2
 
 /*!
  * Takes up to batch_limit queued requests, plus a signing proposal if one is
@@ -71,10 +74,66 @@ static bool order_form_batch(bftdns_t *ctx, bool propose_sign)
 	return updates == limit;
 }
 
+/*! Waits (bounded steps) until fewer than limit delivered batches are unapplied. */
+static bool order_wait_applied(bftdns_t *ctx, uint64_t limit)
+{
+	while (!uatomic_read(&ctx->stopping)) {
+		if (ctx->batches_delivered - uatomic_read(&ctx->batches_applied) < limit) {
+			return true;
+		}
+		(void)bftdns_queue_wait(&ctx->intake, 1000);
+	}
+	return false;
+}
+
+/*!
+ * The order step of a replica that replays a batch log: the log's batches,
+ * with their times, and nothing else.
+ */
+static void order_replay(bftdns_t *ctx)
+{
+	FILE *log = fopen(ctx->conf.replay, "r");
+	if (log == NULL) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "replay '%s' cannot be read (%s)",
+		              ctx->conf.replay, knot_strerror(knot_map_errno()));
+		return;
+	}
+
+	size_t line = 0;
+	while (order_wait_applied(ctx, ORDER_PIPELINE)) {
+		bftdns_batch_t *batch = NULL;
+		int ret = bftdns_batchlog_read(log, &batch, &line);
+		if (ret != KNOT_EOK) {
+			knotd_mod_log(ctx->mod, LOG_ERR, "replay '%s', line %zu: %s, "
+			              "replay stopped", ctx->conf.replay, line, knot_strerror(ret));
+			break;
+		}
+		if (batch == NULL) {
+			if (order_wait_applied(ctx, 1)) {
+				knotd_mod_log(ctx->mod, LOG_INFO, "replay finished, %"PRIu64
+				              " batches applied", ctx->batches_delivered);
+			}
+			break;
+		}
+		ctx->batches_delivered++;
+		bftdns_apply_deliver(ctx, batch);
+	}
+	fclose(log);
+}
+
 static void *order_main(void *arg)
 {
 	bftdns_t *ctx = arg;
 	rcu_register_thread();
+
+	if (ctx->conf.replay != NULL) {
+		order_replay(ctx);
+		while (!uatomic_read(&ctx->stopping)) {
+			(void)bftdns_queue_wait(&ctx->intake, -1);
+		}
+		rcu_unregister_thread();
+		return NULL;
+	}
 
 	/* Propose signing at once (initial signing, or a check after a
 	 * restart), then every refresh-interval. The proposal timer may read

@@ -4,9 +4,10 @@
 # problem.
 . "$(dirname "$0")/lib.sh"
 
-# write_conf DIR PORT MODULE-ITEMS: a one-zone knot.conf with the module.
+# write_conf DIR PORT MODULE-ITEMS [ZONE-ITEMS] [SECTIONS]: a one-zone
+# knot.conf with the module.
 write_conf() {
-	local dir=$1 port=$2 items=$3
+	local dir=$1 port=$2 items=$3 zone_items=${4:-} sections=${5:-}
 	mkdir -p "$dir"
 	cat >"$dir/example.com.zone" <<-'ZONE'
 	$ORIGIN example.com.
@@ -32,10 +33,12 @@ write_conf() {
 	mod-bftdns:
 	  - id: default
 	$items
+	$sections
 	zone:
 	  - domain: example.com.
 	    file: "$dir/example.com.zone"
 	    module: mod-bftdns/default
+	$zone_items
 	CONF
 }
 
@@ -126,6 +129,39 @@ check_bad control-relative "control-socket must be an absolute path" \
     faults: 0
     control-socket: bftdns.sock
     key-share: \"$share\""
+
+# check_bad_zone NAME EXPECTED-MESSAGE ZONE-ITEMS [SECTIONS]: a good module
+# section on a zone whose settings would let Knot change it on its own.
+check_bad_zone() {
+	local name=$1 expected=$2 zone_items=$3 sections=${4:-} out
+	write_conf "$TMP/$name" "$port" "$good_items" "$zone_items" "$sections"
+	if out=$("$KNOTC" -c "$TMP/$name/knot.conf" conf-check 2>&1); then
+		fail "$name: conf-check accepted a bad configuration"
+	fi
+	grep -qF -- "$expected" <<<"$out" ||
+		fail "$name: conf-check said '$out', want a line with '$expected'"
+	log "$name refused: $(grep -F -- "$expected" <<<"$out" | head -n 1)"
+}
+
+check_bad_zone zone-signing "'dnssec-signing' must be off" \
+"    dnssec-signing: on"
+check_bad_zone zone-unixtime "'serial-policy' must be 'increment'" \
+"    serial-policy: unixtime"
+check_bad_zone zone-dateserial "'serial-policy' must be 'increment'" \
+"    serial-policy: dateserial"
+check_bad_zone zone-salt "'nsec3-salt-length' must be 0" \
+"    dnssec-policy: salted" \
+"policy:
+  - id: salted
+    nsec3: on
+    nsec3-salt-length: 8"
+write_conf "$TMP/zone-nsec3" "$port" "$good_items" "    dnssec-policy: unsalted" \
+"policy:
+  - id: unsalted
+    nsec3: on
+    nsec3-salt-length: 0"
+out=$("$KNOTC" -c "$TMP/zone-nsec3/knot.conf" conf-check 2>&1) ||
+	fail "conf-check refused NSEC3 without salt: $out"
 
 # 3. A key share that does not belong: knotd logs why and the module stays off.
 chmod 0644 "$share"
