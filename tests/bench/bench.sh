@@ -3,6 +3,7 @@
 #
 #   crypto [--bits 2048[,1024,3072,4096]] [--reps N]   threshold RSA vs plain RSA
 #   net [--sizes 64,1024,...] [--mib M] [--reps R]      TLS links vs plain TCP
+#   abc [REQUESTS [SIZE [BATCH]]]                      atomic broadcast in the simulator
 #   all                                                every arm with its defaults
 #
 # To add an arm: write a function bench_<name> and add <name> to ARMS.
@@ -11,7 +12,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 builddir="$top/build/meson"
 
-ARMS=(crypto net)
+ARMS=(crypto net abc)
 
 bench_crypto() {
 	"$builddir/tests/bench/bench-crypto" "$@"
@@ -21,8 +22,12 @@ bench_net() {
 	"$builddir/tests/core/bench-net" "$@"
 }
 
+bench_abc() {
+	"$builddir/tests/proto/bench-abc" "$@"
+}
+
 usage() {
-	sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 what=${1:-all}
