@@ -4,6 +4,7 @@
 #   crypto [--bits 2048[,1024,3072,4096]] [--reps N]   threshold RSA vs plain RSA
 #   net [--sizes 64,1024,...] [--mib M] [--reps R]      TLS links vs plain TCP
 #   abc [REQUESTS [SIZE [BATCH]]]                      atomic broadcast in the simulator
+#   read [--seconds S] [--rounds R]                    dnsperf: knotd + mod-bftdns vs stock knotd
 #   all                                                every arm with its defaults
 #
 # To add an arm: write a function bench_<name> and add <name> to ARMS.
@@ -12,7 +13,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 builddir="$top/build/meson"
 
-ARMS=(crypto net abc)
+ARMS=(crypto net abc read)
 
 bench_crypto() {
 	"$builddir/tests/bench/bench-crypto" "$@"
@@ -24,6 +25,10 @@ bench_net() {
 
 bench_abc() {
 	"$builddir/tests/proto/bench-abc" "$@"
+}
+
+bench_read() {
+	"$top/tests/knot/bench-read.sh" "$@"
 }
 
 usage() {
