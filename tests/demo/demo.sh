@@ -221,10 +221,10 @@ zone:
 EOF
 	"$knot/sbin/knotc" -c "$dir/knot.conf" conf-check >/dev/null
 	"$knot/sbin/knotd" -c "$dir/knot.conf" -d
-	wait_log "$dir/knot.log" 'DNSSEC, successfully signed' 300 ||
+	wait_log "$dir/knot.log" 'DDNS, ordered change of [0-9]+ updates applied' 300 ||
 		{ tail -n 20 "$dir/knot.log" >&2; die "the replica did not sign the zone (log: $dir/knot.log)"; }
 	echo "   knotd runs (PID $(replica_pid)); the module signed the zone with the threshold key:"
-	grep -Eo "(active, replica|DNSSEC, successfully signed).*" "$dir/knot.log" | sed 's/^/     /'
+	grep -Eo "(active, replica|DNSSEC, successfully signed|DDNS, ordered change).*" "$dir/knot.log" | sed 's/^/     /'
 
 	# The trust anchor: the DNSKEY RR, and the same in delv's trust-anchors form.
 	cp "$rkeys/example.com.dnskey" "$demo/trust-anchor.dnskey"

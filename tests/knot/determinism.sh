@@ -44,15 +44,15 @@ updates=$(grep -c '^update ' "$TMP/a.log")
 [ "$batches" -lt $((updates + 1)) ] || log "note: no batch held two UPDATEs this time"
 log "replica A: $batches batches, $updates UPDATEs, serial $(awk '$4 == "SOA" { print $7; exit }' "$TMP/a.axfr")"
 
-# replay NAME LOG: a fresh replica that applies LOG; leaves NAME.axfr.
+# replay NAME LOG [BATCHES]: a fresh replica that applies LOG; leaves NAME.axfr.
 replay() {
-	local name=$1 log_file=$2 port
+	local name=$1 log_file=$2 expected=${3:-$batches} port
 	port=$(free_port)
 	replica_setup "$TMP/$name" "$port" "$TMP/keys" "    replay: \"$log_file\""
 	knot_start "$TMP/$name"
 	wait_log "$TMP/$name/knot.log" 'replay finished' 300 ||
 		fail "replica $name did not finish its replay"
-	grep -q "replay finished, $batches batches applied" "$TMP/$name/knot.log" ||
+	grep -q "replay finished, $expected batches applied" "$TMP/$name/knot.log" ||
 		fail "replica $name: $(grep 'replay' "$TMP/$name/knot.log" | tail -n 1)"
 	axfr "$port" "$TMP/$name.axfr"
 	# A replaying replica takes no UPDATE of its own.
@@ -100,6 +100,30 @@ if soa_t < time.time() + 9 * 86400:
     sys.exit("the SOA RRSIG time is not the shifted one")
 print("determinism: %d RRSIGs, all from batch times; SOA signed at the last batch time %s"
       % (seen, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(soa_t))))
+PY
+
+# 4. RRSIG refresh is an ordered signing pass at the batch time: one minute
+#    after signing nothing is due (no change, no new serial); a minute before
+#    the RRSIGs expire every one of them is made again from that time.
+t0=$(( $(date +%s) + 30 * 86400 ))
+t1=$(( t0 + 60 ))
+t2=$(( t0 + 14 * 86400 - 60 ))
+printf 'batch 1 %s 1\nsign\nbatch 2 %s 1\nsign\nbatch 3 %s 1\nsign\n' "$t0" "$t1" "$t2" >"$TMP/refresh.log"
+replay e "$TMP/refresh.log" 3
+serial=$(awk '$4 == "SOA" { print $7; exit }' "$TMP/e.axfr")
+[ "$serial" = 3 ] || fail "after sign, idle pass, refresh: serial $serial, want 3 (1 + two changes)"
+python3 - "$t2" "$TMP/e.axfr" <<'PY' || fail "the refresh pass did not re-sign every RRSIG at its time"
+import calendar, sys, time
+t = int(sys.argv[1])
+n = 0
+for line in open(sys.argv[2]):
+    f = line.split()
+    if len(f) > 10 and f[3] == "RRSIG":
+        incept = calendar.timegm(time.strptime(f[9], "%Y%m%d%H%M%S"))
+        if incept != t - 5400:
+            sys.exit("RRSIG %s %s incepted %s, not at the refresh batch" % (f[0], f[4], f[9]))
+        n += 1
+print("refresh: %d RRSIGs re-signed at the refresh batch time, serial 3" % n)
 PY
 
 log "PASS"

@@ -140,11 +140,11 @@ make_key() {
 		--out "$1" >"$1.keygen.log" 2>&1 || { cat "$1.keygen.log" >&2; fail "bftdns-keygen failed"; }
 }
 
-# replica_setup DIR PORT KEYDIR [EXTRA-MODULE-ITEMS]: knot.conf and zone for
-# replica 1 of 1 of example.com. in DIR, DNS on 127.0.0.1@PORT, updates with
-# the TSIG key, transfers from 127.0.0.1.
+# replica_setup DIR PORT KEYDIR [MODULE-ITEMS] [ZONE-ITEMS] [SECTIONS]:
+# knot.conf and zone for replica 1 of 1 of example.com. in DIR, DNS on
+# 127.0.0.1@PORT, updates with the TSIG key, transfers from 127.0.0.1.
 replica_setup() {
-	local dir=$1 port=$2 keydir=$3 extra=${4:-}
+	local dir=$1 port=$2 keydir=$3 extra=${4:-} zone_items=${5:-} sections=${6:-}
 	mkdir -p "$dir"
 	write_zone "$dir/example.com.zone"
 	cat >"$dir/knot.conf" <<-CONF
@@ -178,11 +178,13 @@ replica_setup() {
 	    faults: 0
 	    key-share: "$keydir/share-1.key"
 	$extra
+	$sections
 	zone:
 	  - domain: example.com.
 	    file: "$dir/example.com.zone"
 	    acl: [ update, transfer ]
 	    module: mod-bftdns/default
+	$zone_items
 	CONF
 	cat >"$dir/update.key" <<-KEY
 	key "$TSIG_NAME" {
@@ -192,10 +194,13 @@ replica_setup() {
 	KEY
 }
 
-# Waits for the module's first batch (the initial signing) to be applied.
+# Waits for the module's first batch (the initial signing) to be committed:
+# Knot logs "successfully signed" before the commit, the module's change
+# line after it.
 wait_signed() {
-	wait_log "$1/knot.log" 'DNSSEC, successfully signed' 200 ||
+	wait_log "$1/knot.log" 'DDNS, ordered change of [0-9]+ updates applied, serial 1 -> ' 200 ||
 		fail "the zone in $1 was not signed"
+	grep -q 'DNSSEC, successfully signed' "$1/knot.log" || fail "the first change in $1 signed nothing"
 }
 
 # soa_serial PORT: the zone's SOA serial as served.

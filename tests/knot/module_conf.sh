@@ -166,11 +166,21 @@ out=$("$KNOTC" -c "$TMP/zone-nsec3/knot.conf" conf-check 2>&1) ||
 # 3. A key share that does not belong: knotd logs why and the module stays off.
 chmod 0644 "$share"
 port=$(free_port)
-write_conf "$TMP/open-share" "$port" "$good_items"
+write_conf "$TMP/open-share" "$port" "$good_items" "    acl: anyone-updates" \
+"acl:
+  - id: anyone-updates
+    address: 127.0.0.1
+    action: update"
 knot_start "$TMP/open-share"
 wait_log "$TMP/open-share/knot.log" "key share '.*' unusable" ||
 	fail "no log line refusing a key share readable by others"
 log "open share refused: $(grep -o "key share .*unusable.*" "$TMP/open-share/knot.log" | head -n 1)"
+# The zone is served, but Knot does not apply its UPDATEs in the module's place.
+rc=$(nsupdate_rc "$port" "" "update add x.example.com. 300 A 192.0.2.9")
+[ "$rc" = REFUSED ] || fail "an UPDATE without the module: got $rc, want REFUSED"
+wait_log "$TMP/open-share/knot.log" 'DDNS, refusing 1 updates, changes are ordered by module mod-bftdns, which is not running' ||
+	fail "no log line for the refused UPDATE"
+log "UPDATE while the module is not running: $rc"
 knot_stop "$KNOT_PID"
 chmod 0600 "$share"
 

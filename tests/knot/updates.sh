@@ -8,8 +8,12 @@
 . "$(dirname "$0")/lib.sh"
 
 port=$(free_port)
+tls_port=$(free_port)
 make_key "$TMP/keys"
 replica_setup "$TMP/r1" "$port" "$TMP/keys"
+# Also DNS over TLS (Knot makes a one-time certificate): UPDATEs refused there.
+sed -i "s|^    listen: 127.0.0.1@$port\$|&\n    listen-tls: 127.0.0.1@$tls_port|" "$TMP/r1/knot.conf"
+grep -q "listen-tls: 127.0.0.1@$tls_port" "$TMP/r1/knot.conf" || fail "no listen-tls in knot.conf"
 knot_start "$TMP/r1"
 wait_signed "$TMP/r1"
 key="$TMP/r1/update.key"
@@ -88,8 +92,45 @@ expect_rc "TSIG with an unknown key" NOTAUTH "update add evil.example.com. 300 A
 expect_unchanged "a refused UPDATE" "$serial"
 [ -z "$("$KDIG" @127.0.0.1 -p "$port" +short evil.example.com. A)" ] ||
 	fail "a refused UPDATE added evil.example.com."
-grep -q 'updates-refused' <("$KNOTC" -c "$TMP/r1/knot.conf" zone-stats example.com. 2>&1) ||
-	log "note: knotc zone-stats shows no module counters"
+
+# An UPDATE over TLS: refused with REFUSED and a log line, nothing changes.
+serial=$(soa_serial "$port")
+py=$(command -v /usr/bin/python3 python3 | while read -r p; do
+	"$p" -c 'import dns.query' 2>/dev/null && { echo "$p"; break; }; done)
+[ -n "$py" ] || fail "no python3 with dnspython (python3-dnspython) for the TLS UPDATE"
+rc=$("$py" - "$tls_port" "$TSIG_NAME" "$TSIG_SECRET" <<'PY'
+import ssl, sys
+import dns.query, dns.rcode, dns.tsigkeyring, dns.update
+port, name, secret = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+keyring = dns.tsigkeyring.from_text({name: ("hmac-sha256", secret)})
+update = dns.update.Update("example.com.", keyring=keyring, keyalgorithm="hmac-sha256")
+update.add("tls.example.com.", 300, "A", "192.0.2.5")
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE  # Knot's one-time certificate
+print(dns.rcode.to_text(dns.query.tls(update, "127.0.0.1", port=port, ssl_context=ctx,
+                                      timeout=5).rcode()))
+PY
+) || fail "the UPDATE over TLS got no answer"
+[ "$rc" = REFUSED ] || fail "UPDATE over TLS: got $rc, want REFUSED"
+wait_log "$TMP/r1/knot.log" 'UPDATE over TLS refused, replicated zones take UPDATEs over UDP and TCP' ||
+	fail "no log line for the UPDATE over TLS"
+expect_unchanged "an UPDATE over TLS" "$serial"
+log "UPDATE over TLS: $rc"
+
+# Operator edits go through UPDATEs too: knotc zone-begin is refused.
+if out=$("$KNOTC" -c "$TMP/r1/knot.conf" zone-begin example.com. 2>&1); then
+	fail "knotc zone-begin was accepted on a replicated zone"
+fi
+wait_log "$TMP/r1/knot.log" 'control transaction refused, changes are ordered by module mod-bftdns' ||
+	fail "no log line for the refused control transaction"
+log "knotc zone-begin refused: $out"
+
+# The module's counters in knotc zone-stats.
+stats=$("$KNOTC" -c "$TMP/r1/knot.conf" zone-stats example.com. mod-bftdns 2>&1)
+grep -q 'updates-applied = [1-9]' <<<"$stats" || fail "no updates-applied counter: $stats"
+grep -q 'updates-refused = [1-9]' <<<"$stats" || fail "no updates-refused counter: $stats"
+log "knotc zone-stats: $(tr '\n' ' ' <<<"$stats" | tr -s ' ')"
 
 # 4. The signed zone passes independent checkers.
 axfr "$port" "$TMP/axfr.zone"
