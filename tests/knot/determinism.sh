@@ -126,4 +126,43 @@ for line in open(sys.argv[2]):
 print("refresh: %d RRSIGs re-signed at the refresh batch time, serial 3" % n)
 PY
 
+# 5. Ordered bytes are not trusted (with n > 1 they come from peers): junk,
+#    a truncated header, a QUERY, an UPDATE of another zone, one with a bad
+#    question type each get an error RCODE and change nothing; the good
+#    UPDATE between them is applied.
+python3 - "$TMP/junk.log" "$(date +%s)" <<'PY'
+import base64, os, struct, sys
+def name(n):
+    return b"".join(bytes([len(l)]) + l.encode() for l in n.split(".") if l) + b"\0"
+def msg(opcode, zone, qtype=6, updates=b"", upcount=0):
+    head = struct.pack("!HHHHHH", 4711, opcode << 11, 1, 0, upcount, 0)
+    return head + name(zone) + struct.pack("!HH", qtype, 1) + updates
+good = name("junk-ok.example.com") + struct.pack("!HHIH", 1, 1, 300, 4) + bytes([192, 0, 2, 77])
+msgs = [os.urandom(40), b"\x12\x34\x28", msg(0, "example.com"), msg(5, "example.org"),
+        msg(5, "example.com", qtype=1), msg(5, "example.com", updates=good, upcount=1),
+        msg(5, "example.com", updates=good[:-3], upcount=1)]
+t = int(sys.argv[2])
+with open(sys.argv[1], "w") as f:
+    f.write("batch 1 %d 1\nsign\n" % t)
+    f.write("batch 2 %d %d\n" % (t + 1, len(msgs)))
+    for m in msgs:
+        f.write("update " + base64.b64encode(m).decode() + "\n")
+PY
+replay f "$TMP/junk.log" 2
+grep -q 'junk-ok.example.com.*192.0.2.77' "$TMP/f.axfr" || fail "the good UPDATE among junk was not applied"
+serial=$(awk '$4 == "SOA" { print $7; exit }' "$TMP/f.axfr")
+[ "$serial" = 3 ] || fail "junk changed the zone: serial $serial, want 3"
+[ "$(grep -c 'IN[[:space:]]A[[:space:]]' "$TMP/f.axfr")" -eq 3 ] || fail "junk added A records"
+log "junk among ordered UPDATEs: the good one applied, serial 3, nothing else"
+
+# A malformed batch log stops the replay with the line it could not read.
+printf 'batch 1 %s 2\nsign\nupdate !!!\n' "$(date +%s)" >"$TMP/bad.log"
+port=$(free_port)
+replica_setup "$TMP/g" "$port" "$TMP/keys" "    replay: \"$TMP/bad.log\""
+knot_start "$TMP/g"
+wait_log "$TMP/g/knot.log" "replay '.*bad.log', line 3: .*replay stopped" ||
+	fail "no log line for the malformed batch log"
+log "malformed batch log: $(grep -o "replay '.*" "$TMP/g/knot.log" | head -n 1)"
+knot_stop "$KNOT_PID"
+
 log "PASS"
