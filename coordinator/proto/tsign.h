@@ -1,0 +1,207 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * Threshold signing over the network (doc/signing.md): the sans-I/O core
+ * that turns one replica's Shoup key share into ordinary RSA signatures,
+ * after Cachin and Samar (DSN 2004, section 3).
+ *
+ * The apply path gives every honest replica the same ordered requests; a
+ * request is an instance id and the m digests (one per RRSIG) of one zone
+ * change, signed together:
+ *
+ *   input request(id, alg, d_1..d_m)
+ *       x_j = EMSA-PKCS1-v1_5(d_j); own shares of all x_j -> SHARES to all
+ *   on SHARES: feed each share to the collector of its x_j (shoup.h)
+ *   OPTPROOF: a collector says NEED_PROOFS -> PROOF_REQ to all, and our
+ *       own shares of those x_j with proofs -> SHARES to all; a replica
+ *       that gets PROOF_REQ sends its shares with proofs to all (once)
+ *   all m collectors DONE -> output the m signatures, and SIGS to every
+ *       peer that was not seen finishing (a SIGS from it)
+ *   on SIGS: each signature is used only if it verifies (RSA signatures
+ *       are unique: a valid one is THE signature)
+ *
+ * Instances: ids grow with every input. Messages for ids not started yet
+ * are kept (bounded per sender) if at most conf->window ids ahead of the
+ * last started one, else dropped as BFT_FAULT_FUTURE. Finished instances
+ * keep only their signatures (the last keep_max of them), to answer a
+ * PROOF_REQ or a resend request with SIGS; older ones are forgotten and
+ * late messages for them are ignored without blame.
+ *
+ * A replica that may have lost messages of an instance (it dropped some as
+ * FUTURE, or it restarted: conf->catchup_until) sets RESEND in its SHARES:
+ * unfinished peers send it their shares again, finished peers their SIGS.
+ *
+ * Faults: bytes that do not decode (MALFORMED); a request that differs
+ * from ours (TSIGN_FAULT_MISMATCH: a replica that diverged, or lies); a
+ * share that is proven bad or out of range, or a forwarded signature that
+ * does not verify (INVALID); a second, different share for the same
+ * message (EQUIVOCATION); a proof request where the strategy has none
+ * (UNEXPECTED); too far ahead (FUTURE). Identical duplicates are no fault.
+ *
+ * Misbehaviour modes (tsign_mode_t) are for tests and demonstrations and
+ * must be configured explicitly; the default is honest.
+ *
+ * The core reads no clock and no randomness (shares and proofs are
+ * deterministic, coordinator/crypto/shoup.h): env may be NULL.
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coordinator/crypto/shoup.h"
+#include "coordinator/proto/protocol.h"
+
+/*! Most messages (RRSIGs) one request may hold; conf->msgs_max may be lower. */
+#define TSIGN_MSGS_MAX		256
+/*! Largest digest of a DNSSEC RSA algorithm (SHA-512). */
+#define TSIGN_DIGEST_MAX	64
+/*! SHA-256 of a request, carried in SHARES to detect divergent replicas. */
+#define TSIGN_RDIGEST_LEN	32
+
+/*! tsign_id_make(): low bits are the position inside a batch. */
+#define TSIGN_ID_POSITION_BITS	16
+
+/*! Defaults of tsign_conf_t's bounds (0 in the conf means these). */
+#define TSIGN_WINDOW_DEFAULT		(UINT64_C(8) << TSIGN_ID_POSITION_BITS)
+#define TSIGN_ACTIVE_DEFAULT		32
+#define TSIGN_KEEP_DEFAULT		64
+#define TSIGN_FUTURE_MSGS_DEFAULT	64
+#define TSIGN_FUTURE_BYTES_DEFAULT	(4u << 20)
+/*! Hard bounds of the same. */
+#define TSIGN_ACTIVE_MAX		1024
+#define TSIGN_KEEP_MAX			4096
+#define TSIGN_FUTURE_MSGS_MAX		4096
+
+/*! Output tag: the signatures of one request (tsign_output_decode()). */
+#define TSIGN_OUTPUT_SIGS	1
+
+/*! Fault: a peer's request (digest or size) differs from ours. */
+#define TSIGN_FAULT_MISMATCH	(BFT_FAULT_PROTOCOL + 0x40)
+
+/*! How this replica behaves; anything but HONEST is a test mode. */
+typedef enum {
+	TSIGN_MODE_HONEST = 0,
+	TSIGN_MODE_INVERT_SHARES,  /*!< Every bit of every share value it sends inverted (the paper's). */
+	TSIGN_MODE_RANDOM_SHARES,  /*!< Share values replaced by pseudo-random ones in [1, N). */
+	TSIGN_MODE_SILENT_SIGNER,  /*!< Sends nothing (still collects and outputs). */
+	TSIGN_MODES,
+} tsign_mode_t;
+
+/*! "honest", "invert-shares", "random-shares", "silent-signer"; NULL if out of range. */
+const char *tsign_mode_name(tsign_mode_t mode);
+/*! Parses a mode name; BFT_EINVAL if unknown. */
+int tsign_mode_parse(const char *name, tsign_mode_t *out);
+
+/*!
+ * bft_params_t.conf (required). Read at create; pub and secrets must
+ * outlive the instance.
+ */
+typedef struct {
+	const shoup_public_t *pub;        /*!< Checked by the caller (shoup_public_check). */
+	const shoup_secret_t *secrets;    /*!< This replica's (count 1), or all n (tests):
+	                                       node i takes secrets[i]. */
+	size_t secret_count;
+	shoup_strategy_t strategy;        /*!< The same on every replica. */
+	tsign_mode_t mode;
+	uint16_t msgs_max;                /*!< Per request; 0: TSIGN_MSGS_MAX. */
+	uint64_t window;                  /*!< Ids ahead kept; 0: TSIGN_WINDOW_DEFAULT. */
+	uint64_t start_id;                /*!< The first id may be this or above. */
+	uint64_t catchup_until;           /*!< Ids up to this start with RESEND (after a
+	                                       restart); 0: none. */
+	uint32_t active_max;              /*!< Unfinished requests; 0: default. */
+	uint32_t keep_max;                /*!< Finished ones kept; 0: default. */
+	uint32_t future_msgs_max;         /*!< Early messages kept per sender; 0: default. */
+	uint32_t future_bytes_max;        /*!< Their bytes per sender; 0: default. */
+} tsign_conf_t;
+
+/*! One signing request: m digests of alg, digests[j * digest_size ...]. */
+typedef struct {
+	uint64_t id;
+	uint8_t alg;                      /*!< DNSSEC algorithm number (dnssec_alg.h). */
+	uint16_t count;                   /*!< m, 1..TSIGN_MSGS_MAX. */
+	const uint8_t *digests;
+} tsign_request_t;
+
+/*!
+ * The instance id the apply path derives the same way on every replica:
+ * the batch number and the position of the change inside the batch
+ * (position below 2^TSIGN_ID_POSITION_BITS, batch below 2^48).
+ */
+uint64_t tsign_id_make(uint64_t batch, uint32_t position);
+
+/*! Bytes of an encoded request (the ops view's input); 0 if req is bad. */
+size_t tsign_request_size(const tsign_request_t *req);
+/*!
+ * Input encoding: u64 id, u8 alg, u16 m, m digests of the algorithm's size.
+ * BFT_EINVAL if req is bad, BFT_ESPACE if cap is too small.
+ */
+int tsign_request_encode(const tsign_request_t *req, uint8_t *buf, size_t cap, size_t *len);
+/*! Strict decode (digests point into buf); BFT_EMALF unless exactly one request. */
+int tsign_request_decode(const uint8_t *buf, size_t len, uint16_t msgs_max, tsign_request_t *req);
+
+/*!
+ * Reads a TSIGN_OUTPUT_SIGS output: u64 id, u16 m, u16 L, then m
+ * signatures of L bytes each (big-endian, left-padded: RRSIG fields).
+ */
+int tsign_output_decode(const uint8_t *buf, size_t len, uint64_t *id, uint16_t *count,
+                        size_t *sig_len, const uint8_t **sigs);
+
+typedef struct tsign tsign_t;
+
+/*! Counters for tests, logs and benchmarks. */
+typedef struct {
+	uint64_t started;          /*!< Requests input. */
+	uint64_t finished;         /*!< Requests output. */
+	uint64_t finished_by_sigs; /*!< ...with at least one forwarded signature. */
+	uint64_t shares_made;      /*!< Own shares computed without a proof. */
+	uint64_t proofs_made;      /*!< Own shares computed with a proof. */
+	uint64_t proof_requests;   /*!< PROOF_REQ messages sent. */
+	uint64_t sigs_sent;        /*!< SIGS messages sent (forward or answer). */
+	uint64_t resends;          /*!< Answers to RESEND. */
+	uint64_t combine_attempts; /*!< Summed over finished requests' collectors. */
+	uint64_t future_kept;      /*!< Early messages kept. */
+	uint64_t future_dropped;   /*!< Early messages dropped (FUTURE). */
+	uint64_t late_ignored;     /*!< Messages for forgotten instances. */
+	uint64_t msgs_sent;        /*!< Messages put in steps. */
+	uint64_t bytes_sent;       /*!< Their bytes, times their targets. */
+} tsign_stats_t;
+
+int tsign_create(const bft_params_t *params, tsign_t **out);
+void tsign_destroy(tsign_t *ts);
+
+/*!
+ * Starts a request. Its id must be above the last one (and at least
+ * conf->start_id); BFT_EINVAL otherwise, or for an unknown algorithm, a
+ * bad count, a digest whose encoding does not fit the key. BFT_EAGAIN if
+ * active_max requests are unfinished (back-pressure).
+ */
+int tsign_start(tsign_t *ts, const tsign_request_t *req, bft_step_t *step);
+
+/*! The ops view's input: an encoded request (tsign_request_encode). */
+int tsign_handle_input(tsign_t *ts, const uint8_t *input, size_t len,
+                       const bft_env_t *env, bft_step_t *step);
+int tsign_handle_message(tsign_t *ts, bft_node_t from, const uint8_t *msg, size_t len,
+                         const bft_env_t *env, bft_step_t *step);
+/*! Never: signing is a service. */
+bool tsign_terminated(const tsign_t *ts);
+/*! True if no request is unfinished. */
+bool tsign_idle(const tsign_t *ts);
+/*! True if request id finished here and is still kept. */
+bool tsign_finished(const tsign_t *ts, uint64_t id);
+void tsign_stats(const tsign_t *ts, tsign_stats_t *out);
+
+/*! Names TSIGN_FAULT_*; NULL for others. */
+const char *tsign_fault_name(uint16_t kind);
+
+extern const bft_protocol_ops_t tsign_ops;
