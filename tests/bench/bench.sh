@@ -5,6 +5,7 @@
 #   net [--sizes 64,1024,...] [--mib M] [--reps R]      TLS links vs plain TCP
 #   abc [REQUESTS [SIZE [BATCH]]]                      atomic broadcast in the simulator
 #   read [--seconds S] [--rounds R]                    dnsperf: knotd + mod-bftdns vs stock knotd
+#   update [--updates N] [--bits B]                    knsupdate latency: mod-bftdns (n = 1) vs stock knotd
 #   all                                                every arm with its defaults
 #
 # To add an arm: write a function bench_<name> and add <name> to ARMS.
@@ -13,7 +14,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 builddir="$top/build/meson"
 
-ARMS=(crypto net abc read)
+ARMS=(crypto net abc read update)
 
 bench_crypto() {
 	"$builddir/tests/bench/bench-crypto" "$@"
@@ -29,6 +30,10 @@ bench_abc() {
 
 bench_read() {
 	"$top/tests/knot/bench-read.sh" "$@"
+}
+
+bench_update() {
+	"$top/tests/knot/bench-update.sh" "$@"
 }
 
 usage() {

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Update latency (./run.sh bench update): sequential knsupdate processes with
+# TSIG, each adding a name, against (a) knotd + mod-bftdns (n = 1, f = 0,
+# threshold key with one share) and (b) stock-configured patched knotd
+# signing the same zone itself (dnssec-signing, RSASHA256, one CSK of the
+# same size). Alternating blocks; median and p95 of the client-side time.
+#
+#   bench-update.sh [--updates N] [--bits B]
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+export KNOT_PREFIX=${KNOT_PREFIX:-$top/build/knot}
+export BFTDNS_MODULE=${BFTDNS_MODULE:-$top/build/meson/module/mod-bftdns.so}
+export BFTDNS_KEYGEN=${BFTDNS_KEYGEN:-$top/build/meson/coordinator/tools/bftdns-keygen}
+
+updates=100 bits=2048
+while [ $# -gt 0 ]; do
+	case "$1" in
+		--updates) updates=$2; shift 2 ;;
+		--bits)    bits=$2; shift 2 ;;
+		*) echo "bench-update: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$TMP/keys"
+"$BFTDNS_KEYGEN" --zone example.com. --replicas 1 --faults 0 --bits "$bits" \
+	--out "$TMP/keys" >"$TMP/keygen.log" 2>&1 || { cat "$TMP/keygen.log"; fail "keygen failed"; }
+port_mod=$(free_port)
+replica_setup "$TMP/module" "$port_mod" "$TMP/keys"
+knot_start "$TMP/module"
+wait_signed "$TMP/module"
+pid_mod=$KNOT_PID
+
+port_stock=$(free_port)
+mkdir -p "$TMP/stock"
+write_zone "$TMP/stock/example.com.zone"
+cat >"$TMP/stock/knot.conf" <<CONF
+server:
+    rundir: "$TMP/stock"
+    pidfile: "$TMP/stock/knot.pid"
+    listen: 127.0.0.1@$port_stock
+log:
+  - target: "$TMP/stock/knot.log"
+    any: info
+database:
+    storage: "$TMP/stock"
+key:
+  - id: $TSIG_NAME
+    algorithm: hmac-sha256
+    secret: $TSIG_SECRET
+acl:
+  - id: update
+    key: $TSIG_NAME
+    action: update
+policy:
+  - id: rsa
+    algorithm: rsasha256
+    ksk-size: $bits
+    single-type-signing: on
+zone:
+  - domain: example.com.
+    file: "$TMP/stock/example.com.zone"
+    acl: update
+    dnssec-signing: on
+    dnssec-policy: rsa
+CONF
+knot_start "$TMP/stock"
+wait_log "$TMP/stock/knot.log" 'DNSSEC, successfully signed' 300 || fail "stock knotd did not sign"
+pid_stock=$KNOT_PID
+
+# block PORT LABEL FROM COUNT: COUNT sequential knsupdate processes; appends
+# one latency in ms per update to TMP/LABEL.ms.
+block() {
+	local port=$1 label=$2 from=$3 count=$4 i t0 t1 out
+	for ((i = from; i < from + count; i++)); do
+		t0=$(date +%s%N)
+		out=$(printf 'server 127.0.0.1 %s\nzone example.com.\nadd n%d.example.com. 300 A 192.0.2.1\nsend\n' \
+		      "$port" "$i" | "$KNSUPDATE" -y "hmac-sha256:$TSIG_NAME:$TSIG_SECRET" 2>&1) ||
+			fail "$label update $i failed: $out"
+		t1=$(date +%s%N)
+		echo $(( (t1 - t0) / 1000 )) >>"$TMP/$label.us"
+	done
+}
+
+log "$updates sequential knsupdate processes each, TSIG, RSASHA256 $bits bits, blocks of 10 alternating"
+for ((done_ = 0; done_ < updates; done_ += 10)); do
+	block "$port_stock" stock "$done_" 10
+	block "$port_mod" module "$done_" 10
+done
+[ "$("$KDIG" @127.0.0.1 -p "$port_mod" +short "n$((updates - 1)).example.com." A)" = 192.0.2.1 ] ||
+	fail "the last update is not served by the module replica"
+
+python3 - "$TMP/stock.us" "$TMP/module.us" <<'PY'
+import statistics, sys
+def stats(path):
+    v = sorted(int(x) / 1000 for x in open(path))
+    return statistics.median(v), v[int(0.95 * (len(v) - 1))], v[-1]
+s, m = stats(sys.argv[1]), stats(sys.argv[2])
+print("bench-update: stock knotd (own DDNS + signing): median %.1f ms, p95 %.1f, max %.1f" % s)
+print("bench-update: knotd + mod-bftdns (n = 1):       median %.1f ms, p95 %.1f, max %.1f" % m)
+print("bench-update: ratio of medians module / stock %.2f" % (m[0] / s[0]))
+PY
+grep -o 'batches = .*' <("$KNOTC" -c "$TMP/module/knot.conf" zone-stats example.com. mod-bftdns) |
+	sed 's/^/bench-update: module /' || true
+knot_stop "$pid_mod"
+knot_stop "$pid_stock"
