@@ -52,7 +52,7 @@ build)
 	echo "installed into $dev/prefix"
 	;;
 export)
-	for c in $(git_dev rev-list --reverse debian..HEAD); do
+	for c in $(git_dev rev-list --reverse refs/tags/debian..HEAD); do
 		name=$(git_dev log -1 --format=%s "$c")
 		[[ "$name" =~ ^[0-9]{4}-[a-z0-9-]+$ ]] || die "commit $c: message '$name' is no patch name"
 		{

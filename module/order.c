@@ -27,13 +27,11 @@ static uint64_t monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-
 /*!
  * Takes up to batch_limit queued requests, plus a signing proposal if one is
  * due, and delivers them as the next batch.
  *
- * 
-eturn true if it stopped at the limit (more requests may be queued).
+ * \return true if it stopped at the limit (more requests may be queued).
  */
 static bool order_form_batch(bftdns_t *ctx, bool propose_sign)
 {
