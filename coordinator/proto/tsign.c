@@ -342,8 +342,14 @@ int tsign_handle_message(tsign_t *ts, bft_node_t from, const uint8_t *msg, size_
                          const bft_env_t *env, bft_step_t *step)
 {
 	assert(ts != NULL && step != NULL);
-	if (from >= ts->params.n || from == ts->params.self) {
+	if (from >= ts->params.n) {
 		return BFT_EINVAL;  /* The driver maps peers to indices: our bug. */
+	}
+	if (from == ts->params.self) {
+		/* We never send to ourselves (our collectors take our shares
+		 * directly); a copy can only be a replay of our own bytes. */
+		ts->stats.late_ignored++;
+		return BFT_EOK;
 	}
 	tsign_msg_t decoded;
 	if (tsign_msg_decode(&ts->sizes, msg, len, &decoded) != BFT_EOK) {

@@ -19,6 +19,7 @@
 #include "coordinator/proto/example_multi.h"
 #include "coordinator/proto/example_rbc.h"
 #include "coordinator/sim/protocols_bcast.h"
+#include "coordinator/sim/protocols_tsign.h"
 #include "coordinator/sim/scenario.h"
 
 /* A value derived from the seed and a node, so that runs differ and replay. */
@@ -145,5 +146,8 @@ const sim_protocol_t *const sim_protocols[] = {
 	&sim_exmulti,
 	&sim_abc,
 	&sim_abc_coin_every_round,
+	&sim_tsign_basic,
+	&sim_tsign_optproof,
+	&sim_tsign_optte,
 	NULL,
 };
