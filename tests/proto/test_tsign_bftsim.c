@@ -21,7 +21,7 @@
 int main(void)
 {
 	static const char *const names[] = { "tsign-basic", "tsign-optproof", "tsign-optte" };
-	static const struct { uint16_t n, f; unsigned seeds; } sizes[] = { { 4, 1, 400 }, { 7, 2, 150 } };
+	static const struct { uint16_t n, f; unsigned seeds; } sizes[] = { { 4, 1, 250 }, { 7, 2, 100 } };
 	for (size_t p = 0; p < sizeof(names) / sizeof(names[0]); p++) {
 		const sim_protocol_t *proto = sim_protocol_find(names[p]);
 		CHECK(proto != NULL);
