@@ -70,6 +70,11 @@ int bftdns_load(knotd_mod_t *mod)
 		free(ctx);
 		return ret;
 	}
+	if (ctx->conf.misbehave != 0) {
+		knotd_mod_log(mod, LOG_WARNING, "TEST MODE: this replica MISBEHAVES on purpose "
+		              "(misbehave 0x%x, knot.conf); never run it in production",
+		              ctx->conf.misbehave);
+	}
 	if (ctx->conf.replicas > 1) {
 		knotd_mod_log(mod, LOG_ERR, "replicas %u: this build orders changes of a "
 		              "single replica only (replicas 1, faults 0)", ctx->conf.replicas);

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "coordinator/net/link_key.h"
+#include "coordinator/proto/error.h"
 #include "module/conf.h"
 
 #define MOD_REPLICA_ID	"\x0a""replica-id"
@@ -26,11 +28,24 @@
 #define MOD_QUEUE	"\x0b""queue-limit"
 #define MOD_BATCH_LOG	"\x09""batch-log"
 #define MOD_REPLAY	"\x06""replay"
+#define MOD_LISTEN	"\x06""listen"
+#define MOD_LINK_KEY	"\x08""link-key"
+#define MOD_COIN_KEY	"\x08""coin-key"
+#define MOD_MISBEHAVE	"\x09""misbehave"
 
 static const knot_lookup_t bftdns_protocols[] = {
 	{ SHOUP_STRATEGY_BASIC,    "basic" },
 	{ SHOUP_STRATEGY_OPTPROOF, "optproof" },
 	{ SHOUP_STRATEGY_OPTTE,    "optte" },
+	{ 0, NULL }
+};
+
+static const knot_lookup_t bftdns_misbehaviours[] = {
+	{ BFTDNS_MISBEHAVE_INVERT_SHARES, "invert-shares" },
+	{ BFTDNS_MISBEHAVE_RANDOM_SHARES, "random-shares" },
+	{ BFTDNS_MISBEHAVE_SILENT_SIGNER, "silent-signer" },
+	{ BFTDNS_MISBEHAVE_SILENT,        "silent" },
+	{ BFTDNS_MISBEHAVE_EQUIVOCATE,    "equivocate" },
 	{ 0, NULL }
 };
 
@@ -47,8 +62,56 @@ const yp_item_t bftdns_conf_items[] = {
 	{ MOD_QUEUE,      YP_TINT,  YP_VINT = { 1, 1 << 20, 4096 } },
 	{ MOD_BATCH_LOG,  YP_TSTR,  YP_VNONE },
 	{ MOD_REPLAY,     YP_TSTR,  YP_VNONE },
+	{ MOD_LISTEN,     YP_TSTR,  YP_VNONE },
+	{ MOD_LINK_KEY,   YP_TSTR,  YP_VNONE },
+	{ MOD_COIN_KEY,   YP_TSTR,  YP_VNONE },
+	{ MOD_MISBEHAVE,  YP_TOPT,  YP_VOPT = { bftdns_misbehaviours, 0 }, YP_FMULTI },
 	{ NULL }
 };
+
+/*!
+ * Parses "ADDRESS@PORT" (a literal IPv4 or IPv6 address: a replica never
+ * depends on DNS to find its peers). text is modified.
+ */
+static int addr_parse(char *text, bool peer, struct sockaddr_storage *addr, const char **err)
+{
+	char *at = strrchr(text, '@');
+	if (at == NULL) {
+		*err = peer ? "peer address must be ADDRESS@PORT" : "listen must be ADDRESS@PORT";
+		return KNOT_EINVAL;
+	}
+	*at = '\0';
+	char *end = NULL;
+	unsigned long port = strtoul(at + 1, &end, 10);
+	if (*end != '\0' || at[1] == '\0' || port < 1 || port > 65535) {
+		*err = peer ? "peer port must be between 1 and 65535" :
+		       "listen port must be between 1 and 65535";
+		return KNOT_EINVAL;
+	}
+
+	memset(addr, 0, sizeof(*addr));
+	struct sockaddr_in *in4 = (struct sockaddr_in *)addr;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
+	if (inet_pton(AF_INET, text, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+	} else if (inet_pton(AF_INET6, text, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+	} else {
+		*err = peer ? "peer address must be an IPv4 or IPv6 address" :
+		       "listen address must be an IPv4 or IPv6 address";
+		return KNOT_EINVAL;
+	}
+
+	return KNOT_EOK;
+}
+
+static bool pin_valid(const char *text)
+{
+	bft_pin_t pin;
+	return bft_pin_parse(text, &pin) == BFT_EOK;
+}
 
 /*!
  * Parses "ID ADDRESS@PORT [PIN]". The text comes from the operator's file,
@@ -72,30 +135,9 @@ static int peer_parse(const char *text, unsigned replicas, bftdns_peer_conf_t *p
 		return KNOT_EINVAL;
 	}
 
-	char *at = strrchr(addr_str, '@');
-	if (at == NULL) {
-		*err = "peer address must be ADDRESS@PORT";
-		return KNOT_EINVAL;
-	}
-	*at = '\0';
-	unsigned long port = strtoul(at + 1, &end, 10);
-	if (*end != '\0' || at[1] == '\0' || port < 1 || port > 65535) {
-		*err = "peer port must be between 1 and 65535";
-		return KNOT_EINVAL;
-	}
-
-	memset(&peer->addr, 0, sizeof(peer->addr));
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&peer->addr;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&peer->addr;
-	if (inet_pton(AF_INET, addr_str, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons(port);
-	} else if (inet_pton(AF_INET6, addr_str, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-	} else {
-		*err = "peer address must be an IPv4 or IPv6 address";
-		return KNOT_EINVAL;
+	int ret = addr_parse(addr_str, true, &peer->addr, err);
+	if (ret != KNOT_EOK) {
+		return ret;
 	}
 
 	peer->id = id;
@@ -139,6 +181,77 @@ static int peers_check(const knotd_conf_t *peers, unsigned replica_id, unsigned 
 	return KNOT_EOK;
 }
 
+static bool path_absolute(const knotd_conf_t *val)
+{
+	return val->count > 0 && val->single.string[0] == '/';
+}
+
+static bool addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family) {
+		return false;
+	}
+	size_t len = (a->ss_family == AF_INET) ? sizeof(struct sockaddr_in) :
+	                                         sizeof(struct sockaddr_in6);
+	return memcmp(a, b, len) == 0;
+}
+
+/*!
+ * What a replica of a group (replicas > 1) needs beyond the common items:
+ * where it listens, its link and coin keys, and a pin for every peer (a
+ * link is never made to an unpinned key). Runs after peers_check().
+ */
+static int cluster_check(knotd_conf_check_args_t *args, const knotd_conf_t *peers,
+                         unsigned replicas)
+{
+	knotd_conf_t listen = knotd_conf_check_item(args, MOD_LISTEN);
+	knotd_conf_t link = knotd_conf_check_item(args, MOD_LINK_KEY);
+	knotd_conf_t coin = knotd_conf_check_item(args, MOD_COIN_KEY);
+
+	if (listen.count == 0) {
+		args->err_str = "listen is required with replicas > 1 (this replica's link "
+		                "address, ADDRESS@PORT)";
+		return KNOT_EINVAL;
+	}
+	char text[128];
+	struct sockaddr_storage own;
+	if (strlen(listen.single.string) >= sizeof(text)) {
+		args->err_str = "listen must be ADDRESS@PORT";
+		return KNOT_EINVAL;
+	}
+	strcpy(text, listen.single.string);
+	int ret = addr_parse(text, false, &own, &args->err_str);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	if (!path_absolute(&link)) {
+		args->err_str = "link-key is required with replicas > 1 (the absolute path of "
+		                "this replica's link-<id>.key)";
+		return KNOT_EINVAL;
+	}
+	if (!path_absolute(&coin)) {
+		args->err_str = "coin-key is required with replicas > 1 (the absolute path of "
+		                "this replica's coin-<id>.key)";
+		return KNOT_EINVAL;
+	}
+
+	for (size_t i = 0; i < peers->count; i++) {
+		bftdns_peer_conf_t peer;
+		(void)peer_parse(peers->multi[i].string, replicas, &peer, &args->err_str);
+		if (!pin_valid(peer.pin)) {
+			args->err_str = "peer must end with the replica's link key pin, "
+			                "sha256//<base64 of 32 bytes> (pins.txt of bftdns-keygen)";
+			return KNOT_EINVAL;
+		}
+		if (addr_equal(&peer.addr, &own)) {
+			args->err_str = "peer address must differ from listen";
+			return KNOT_EINVAL;
+		}
+	}
+
+	return KNOT_EOK;
+}
+
 int bftdns_conf_check(knotd_conf_check_args_t *args)
 {
 	knotd_conf_t id = knotd_conf_check_item(args, MOD_REPLICA_ID);
@@ -170,6 +283,9 @@ int bftdns_conf_check(knotd_conf_check_args_t *args)
 	knotd_conf_t peers = knotd_conf_check_item(args, MOD_PEER);
 	int ret = peers_check(&peers, id.single.integer, n.single.integer, NULL,
 	                      &args->err_str);
+	if (ret == KNOT_EOK && n.single.integer > 1) {
+		ret = cluster_check(args, &peers, n.single.integer);
+	}
 	knotd_conf_free(&peers);
 	if (ret != KNOT_EOK) {
 		return ret;
@@ -219,8 +335,10 @@ int bftdns_conf_load(knotd_mod_t *mod, bftdns_conf_t *conf)
 
 	conf->key_share = strdup(knotd_conf_mod(mod, MOD_KEY_SHARE).single.string);
 	/* Optional paths: NULL when not configured. */
-	const yp_name_t *paths[] = { MOD_CONTROL, MOD_BATCH_LOG, MOD_REPLAY };
-	char **dests[] = { &conf->control_socket, &conf->batch_log, &conf->replay };
+	const yp_name_t *paths[] = { MOD_CONTROL, MOD_BATCH_LOG, MOD_REPLAY,
+	                             MOD_LISTEN, MOD_LINK_KEY, MOD_COIN_KEY };
+	char **dests[] = { &conf->control_socket, &conf->batch_log, &conf->replay,
+	                   &conf->listen, &conf->link_key, &conf->coin_key };
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		knotd_conf_t val = knotd_conf_mod(mod, paths[i]);
 		if (val.count > 0 && (*dests[i] = strdup(val.single.string)) == NULL) {
@@ -231,6 +349,23 @@ int bftdns_conf_load(knotd_mod_t *mod, bftdns_conf_t *conf)
 	if (conf->key_share == NULL) {
 		bftdns_conf_clear(conf);
 		return KNOT_ENOMEM;
+	}
+
+	knotd_conf_t misbehave = knotd_conf_mod(mod, MOD_MISBEHAVE);
+	for (size_t i = 0; i < misbehave.count; i++) {
+		conf->misbehave |= misbehave.multi[i].option;
+	}
+	knotd_conf_free(&misbehave);
+
+	if (conf->listen != NULL) {
+		char text[128];
+		const char *err = NULL;
+		snprintf(text, sizeof(text), "%s", conf->listen);
+		if (addr_parse(text, false, &conf->listen_addr, &err) != KNOT_EOK) {
+			knotd_mod_log(mod, LOG_ERR, "%s", err);
+			bftdns_conf_clear(conf);
+			return KNOT_EINVAL;
+		}
 	}
 
 	/* Checked by bftdns_conf_check(); parsed again for the values. */
@@ -253,5 +388,8 @@ void bftdns_conf_clear(bftdns_conf_t *conf)
 	free(conf->control_socket);
 	free(conf->batch_log);
 	free(conf->replay);
+	free(conf->listen);
+	free(conf->link_key);
+	free(conf->coin_key);
 	memset(conf, 0, sizeof(*conf));
 }

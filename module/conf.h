@@ -29,6 +29,18 @@ typedef struct {
 	char pin[128];                    /*!< Pinned key (text), empty if none. */
 } bftdns_peer_conf_t;
 
+/*!
+ * Test-only misbehaviour (knot.conf `misbehave`, a set): makes this replica
+ * one of the f faulty ones, to show that the others cope. Logged loudly.
+ */
+enum {
+	BFTDNS_MISBEHAVE_INVERT_SHARES = 1 << 0,  /*!< Signature shares bit-inverted. */
+	BFTDNS_MISBEHAVE_RANDOM_SHARES = 1 << 1,  /*!< Signature shares random. */
+	BFTDNS_MISBEHAVE_SILENT_SIGNER = 1 << 2,  /*!< No signature shares at all. */
+	BFTDNS_MISBEHAVE_SILENT        = 1 << 3,  /*!< Sends nothing to its peers. */
+	BFTDNS_MISBEHAVE_EQUIVOCATE    = 1 << 4,  /*!< Different proposals to different peers. */
+};
+
 /*! The values of one mod-bftdns section. */
 typedef struct {
 	unsigned replica_id;              /*!< 1..replicas. */
@@ -44,6 +56,11 @@ typedef struct {
 	uint32_t queue_limit;             /*!< Most UPDATEs waiting to be ordered. */
 	char *batch_log;                  /*!< Append every ordered batch here, or NULL. */
 	char *replay;                     /*!< Apply the batches of this log instead, or NULL. */
+	char *listen;                     /*!< This replica's link address (text), n > 1. */
+	struct sockaddr_storage listen_addr;
+	char *link_key;                   /*!< Path of link-<id>.key, n > 1. */
+	char *coin_key;                   /*!< Path of coin-<id>.key, n > 1. */
+	unsigned misbehave;               /*!< BFTDNS_MISBEHAVE_* set; 0 for a correct replica. */
 } bftdns_conf_t;
 
 extern const yp_item_t bftdns_conf_items[];

@@ -219,11 +219,9 @@ static void conf_fragment_header(keygen_text_t *text, const keygen_opt_t *opt,
 		"# Copy the files of replica-%u/ to %s on replica %u (owned by the user\n"
 		"# knotd runs as; the .key files stay mode 0600), put this section after the\n"
 		"# 'module:' section that loads mod-bftdns, and enable it in the zone's section:\n"
-		"#     module: mod-bftdns/%s\n"
-		"# link-%u.key (TLS link key) and coin-%u.key (coin key share) are not named\n"
-		"# here: mod-bftdns has no knot.conf item for them yet.\n",
+		"#     module: mod-bftdns/%s\n",
 		replica, opt->replicas, pub->zone, pub->alg->mnemonic, pub->key.bits,
-		pub->key_tag, digest, replica, dir, replica, id, replica, replica);
+		pub->key_tag, digest, replica, dir, replica, id);
 }
 
 static int conf_write_fragment(keygen_out_t *out, const keys_public_t *pub,
@@ -261,6 +259,14 @@ static int conf_write_fragment(keygen_out_t *out, const keys_public_t *pub,
 			}
 		}
 		keygen_text_add(&text, " ]\n");
+		/* What the replica's own links need (module/conf.c: listen,
+		 * link-key, coin-key). */
+		const char *slash = dir[strlen(dir) - 1] == '/' ? "" : "/";
+		keygen_text_add(&text,
+			"    listen: \"%s\"\n"
+			"    link-key: \"%s%slink-%u.key\"\n"
+			"    coin-key: \"%s%scoin-%u.key\"\n",
+			opt->peer_addr[replica - 1], dir, slash, replica, dir, slash, replica);
 	}
 	if (text.overflow) {
 		return keygen_fail(EXIT_MAKE, "the knot.conf fragment does not fit in %zu bytes",
