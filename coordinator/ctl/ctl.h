@@ -1,0 +1,91 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * The control socket: what bftdnsctl talks to (doc/operations.md).
+ *
+ * The server runs on its own thread with its own poll() loop, so that
+ * nothing an operator's client does (connect and stall, send garbage) can
+ * reach Knot's workers or the coordinator's event loop. It is not on the
+ * replicated path: its timeouts use the local monotonic clock.
+ *
+ * The module starts it with one call in its load callback and stops it in
+ * its unload callback. The ops are called ON THE CONTROL THREAD, one at a
+ * time; they must be thread-safe with respect to the coordinator and must
+ * not block for long (a command is to be queued, not carried out, there).
+ */
+
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*! Bounds of the status report (the module fills at most these). */
+#define BFTDNS_CTL_PEERS_MAX	32	/*!< Replica ids 1..32 (SHOUP_PLAYERS_MAX). */
+#define BFTDNS_CTL_ZONES_MAX	64
+#define BFTDNS_CTL_ZONE_LEN	256	/*!< Text zone name, with the NUL. */
+#define BFTDNS_CTL_DIGEST_LEN	160	/*!< Zone digest text, with the NUL. */
+#define BFTDNS_CTL_PROTO_LEN	16	/*!< Signing protocol name, with the NUL. */
+#define BFTDNS_CTL_MSG_LEN	256	/*!< An ops callback's message, with the NUL. */
+
+typedef struct {
+	char name[BFTDNS_CTL_ZONE_LEN];     /*!< "example.com." */
+	char digest[BFTDNS_CTL_DIGEST_LEN]; /*!< The replicated state's digest, as text. */
+	char signing[BFTDNS_CTL_PROTO_LEN]; /*!< "basic", "optproof" or "optte". */
+} bftdns_ctl_zone_t;
+
+/*! What `status` reports; filled by the module's ops->status. */
+typedef struct {
+	uint32_t replica_id;          /*!< 1..replicas */
+	uint32_t replicas;            /*!< n */
+	uint32_t faults;              /*!< f */
+	uint32_t peers_connected;     /*!< Links up, out of replicas - 1. */
+	uint64_t last_batch;          /*!< Number of the last delivered batch. */
+	uint64_t last_batch_time;     /*!< Its agreed time, Unix seconds. */
+	int has_batch;                /*!< 0: no batch delivered yet. */
+	uint64_t updates_received;
+	uint64_t updates_applied;
+	uint64_t updates_rejected;
+	uint64_t batches_delivered;
+	uint64_t signing_instances;
+	/*! Bad signature shares seen from replica i at index i - 1 (i <= replicas). */
+	uint64_t bad_shares[BFTDNS_CTL_PEERS_MAX];
+	size_t zone_count;
+	bftdns_ctl_zone_t zones[BFTDNS_CTL_ZONES_MAX];
+} bftdns_ctl_status_t;
+
+/*!
+ * The module's side. Each command callback returns BFT_EOK, or an error code
+ * and a sentence in msg (msg_size bytes, NUL-terminated, no secret): the
+ * server maps BFT_EAGAIN to "not-ready" (the replica cannot answer yet),
+ * BFT_ENOENT to "no-zone", BFT_EINVAL to "not-supported" and anything else
+ * to "failed". On success msg may carry one line for the operator.
+ */
+typedef struct {
+	int (*status)(void *ctx, bftdns_ctl_status_t *out, char *msg, size_t msg_size);
+	int (*sign_zone)(void *ctx, const char *zone, char *msg, size_t msg_size);
+	int (*refresh)(void *ctx, const char *zone, char *msg, size_t msg_size);
+	/*! Optional: one line about the server itself (syslog level). */
+	void (*log)(void *ctx, int level, const char *line);
+} bftdns_ctl_ops_t;
+
+typedef struct bftdns_ctl bftdns_ctl_t;
+
+/*!
+ * Creates the socket at path (mode 0660; the directory must exist), and
+ * starts the control thread. A socket file left by a dead process is
+ * replaced; a socket someone answers on is BFT_EEXIST, and so is a file
+ * that is not a socket. ops->status, sign_zone and refresh are required.
+ */
+int bftdns_ctl_start(const char *path, const bftdns_ctl_ops_t *ops, void *ctx,
+                     bftdns_ctl_t **out);
+
+/*! Stops the thread, closes every client and removes the socket file. NULL is fine. */
+void bftdns_ctl_stop(bftdns_ctl_t *ctl);
