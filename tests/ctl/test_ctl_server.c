@@ -350,7 +350,7 @@ static void test_limits(void)
 	for (int i = 0; i < 8; i++) {
 		idle[i] = raw_connect();
 	}
-	/* The server takes connections in order: make sure it has all eight. */
+	/* The backlog is accepted in order, so the ninth connection is the one refused. */
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	char buf[256];
