@@ -11,55 +11,12 @@
 #include <string.h>
 #include <nettle/sha2.h>
 
-#include "coordinator/proto/abc.h"
-#include "coordinator/proto/acs.h"
+#include "coordinator/proto/abc_internal.h"
 #include "coordinator/proto/batch.h"
-#include "coordinator/proto/dedup.h"
 #include "coordinator/proto/error.h"
 #include "coordinator/proto/wire.h"
 
-#define ABC_RING	(ABC_EPOCHS_AHEAD + 1)
-
-/* A pending request: its bytes, its digest (the dedup key), the node a
- * client gave it to, and the epoch it was queued in. */
-typedef struct {
-	uint8_t *data;
-	uint32_t len;
-	uint8_t key[DEDUP_KEY_LEN];
-	bft_node_t origin;
-	uint64_t since;
-} abc_req_t;
-
-enum {
-	ABC_MSG_EPOCH   = 1,    /*!< u64 epoch, then the epoch's ACS message. */
-	ABC_MSG_REQUEST = 2,    /*!< A client request forwarded by its origin. */
-};
-
-struct abc {
-	bft_params_t params;
-	pcoin_keys_t keys;
-	uint8_t session[ABC_SESSION_MAX];
-	size_t session_len;
-	uint32_t batch_max;
-	bool coin_every_round;
-
-	uint64_t epoch;                 /*!< The epoch to deliver next. */
-	bool proposed;                  /*!< We proposed in `epoch`. */
-	acs_t *acs[ABC_RING];           /*!< acs[e % ABC_RING] for e in [epoch, epoch + AHEAD]. */
-	uint64_t last_time_ms;
-
-	abc_req_t queue[ABC_QUEUE_MAX]; /*!< Pending requests, oldest first. */
-	size_t queue_count;
-	size_t queue_bytes;
-	size_t queued_from[BFT_NODES_MAX]; /*!< Forwarded requests pending, per origin. */
-	dedup_t *delivered;             /*!< Digests of recently delivered requests. */
-
-	abc_stats_t stats;
-	bft_step_t scratch;
-	uint8_t *proposal;              /*!< BATCH_PROPOSAL_MAX bytes, reused. */
-};
-
-static void abc_digest(const uint8_t *data, size_t len, uint8_t out[DEDUP_KEY_LEN])
+void abc_digest(const uint8_t *data, size_t len, uint8_t out[DEDUP_KEY_LEN])
 {
 	struct sha256_ctx ctx;
 	sha256_init(&ctx);
@@ -72,7 +29,7 @@ static int abc_copy_conf(abc_t *abc, const bft_params_t *params)
 	const abc_conf_t *conf = params->conf;
 	if (conf == NULL || conf->session == NULL || conf->session_len == 0 ||
 	    conf->session_len > ABC_SESSION_MAX || conf->batch_max > BATCH_PROPOSAL_REQUESTS_MAX ||
-	    pcoin_keys_secret(&conf->coin, params) == NULL) {
+	    conf->retain_max > ABC_RETAIN_MAX || pcoin_keys_secret(&conf->coin, params) == NULL) {
 		return BFT_EINVAL;
 	}
 	abc->params = *params;
@@ -82,7 +39,7 @@ static int abc_copy_conf(abc_t *abc, const bft_params_t *params)
 	abc->session_len = conf->session_len;
 	abc->batch_max = conf->batch_max > 0 ? conf->batch_max : ABC_BATCH_DEFAULT;
 	abc->coin_every_round = conf->coin_every_round;
-	return BFT_EOK;
+	return abc_kept_init(abc, conf->retain_max > 0 ? conf->retain_max : ABC_RETAIN_DEFAULT);
 }
 
 int abc_create(const bft_params_t *params, abc_t **out)
@@ -123,6 +80,9 @@ void abc_destroy(abc_t *abc)
 	for (size_t i = 0; i < abc->queue_count; i++) {
 		free(abc->queue[i].data);
 	}
+	abc_hold_free(abc);
+	abc_offers_free(abc);
+	abc_kept_free(abc);
 	dedup_destroy(abc->delivered);
 	bft_step_deinit(&abc->scratch);
 	free(abc->proposal);
@@ -140,6 +100,12 @@ void abc_stats(const abc_t *abc, abc_stats_t *out)
 	out->epoch = abc->epoch;
 	out->pending = abc->queue_count;
 	out->last_time_ms = abc->last_time_ms;
+	out->kept_first = abc->kept_first;
+	out->kept = abc->kept_count;
+	out->gone = 0;
+	for (bft_node_t j = 0; j < abc->params.n; j++) {
+		out->gone += abc->peers[j].gone ? 1u : 0u;
+	}
 }
 
 static acs_t **abc_slot(abc_t *abc, uint64_t epoch)
@@ -175,25 +141,38 @@ static int abc_get_acs(abc_t *abc, uint64_t epoch, acs_t **out)
 	return BFT_EOK;
 }
 
-/* Lifts the scratch step with the epoch header and clears it. */
-static int abc_lift(abc_t *abc, uint64_t epoch, bft_step_t *step)
-{
-	uint8_t hdr[9];
-	bft_wire_w_t w;
-	bft_wire_w_init(&w, hdr, sizeof(hdr));
-	bft_wire_put_u8(&w, ABC_MSG_EPOCH);
-	bft_wire_put_u64(&w, epoch);
-	int ret = bft_step_lift(step, &abc->scratch, hdr, sizeof(hdr));
-	bft_step_clear(&abc->scratch);
-	return ret;
-}
-
-/* Own requests at once; forwarded ones only once they waited
- * ABC_FORWARD_DELAY epochs, so that a request is normally proposed by its
- * origin alone, and by everyone only if the origin does not get it in. */
+/* Own requests at once; forwarded ones only once their origin failed to
+ * get them in for ABC_FORWARD_DELAY epochs, so that a request is normally
+ * proposed by its origin alone, and by everyone only if that fails. */
 static bool abc_eligible(const abc_t *abc, const abc_req_t *req)
 {
-	return req->origin == abc->params.self || abc->epoch >= req->since + ABC_FORWARD_DELAY;
+	return req->origin == abc->params.self || req->waited >= ABC_FORWARD_DELAY;
+}
+
+/*
+ * After epoch `abc->epoch` was agreed: a forwarded request waited one more
+ * epoch unless its origin's proposal was in the subset and full (no room
+ * for it: the origin drains its queue oldest first, and this request's
+ * turn comes). Counting only epochs where the origin could have proposed
+ * it keeps a busy correct origin's requests from being proposed n times,
+ * and still lets everyone step in for an origin that is left out of the
+ * subsets or withholds it. props is NULL when the subset is unknown (a
+ * fetched batch): then every forwarded request waited.
+ */
+static void abc_queue_age(abc_t *abc, const batch_proposal_t *props, const size_t *lens,
+                          bft_nodeset_t good)
+{
+	for (size_t i = 0; i < abc->queue_count; i++) {
+		abc_req_t *req = &abc->queue[i];
+		bft_node_t o = req->origin;
+		if (o == abc->params.self) {
+			continue;
+		}
+		bool full = props != NULL && bft_nodeset_has(good, o) &&
+		            (props[o].count >= abc->batch_max ||
+		             lens[o] + BATCH_REQUEST_HDR + req->len > BATCH_PROPOSAL_MAX);
+		req->waited += full ? 0u : 1u;
+	}
 }
 
 /* Our proposal for the current epoch: the oldest pending requests that fit. */
@@ -217,7 +196,7 @@ static int abc_propose(abc_t *abc, const bft_env_t *env, bft_step_t *step)
 	size_t len = batch_proposal_end(&bw);
 	abc->proposed = true;
 	ret = acs_handle_input(acs, abc->proposal, len, env, &abc->scratch);
-	int lifted = abc_lift(abc, abc->epoch, step);
+	int lifted = abc_hold_lift(abc, abc->epoch, step);
 	return ret != BFT_EOK ? ret : lifted;
 }
 
@@ -241,7 +220,62 @@ static void abc_queue_sweep(abc_t *abc)
 	abc->queue_count = kept;
 }
 
-/* Appends one proposal's new requests to the batch being written. */
+/* Puts the keys of a batch that did not come out of our own ACS (fetched
+ * or restored) into the dedup window. */
+static void abc_commit_keys(abc_t *abc, batch_reader_t *br)
+{
+	bft_node_t proposer, origin;
+	const uint8_t *req;
+	size_t len;
+	while (batch_reader_next(br, &proposer, &origin, &req, &len)) {
+		uint8_t key[DEDUP_KEY_LEN];
+		abc_digest(req, len, key);
+		/* A correct batch holds no key of the window; one that does means
+		 * our restored history was incomplete: the batch wins. */
+		if (!dedup_contains(abc->delivered, key)) {
+			dedup_insert(abc->delivered, key);
+		}
+	}
+}
+
+int abc_commit(abc_t *abc, const uint8_t *batch, size_t len, bool keys_done, bft_step_t *step)
+{
+	batch_reader_t br;
+	if (batch_reader_open(&br, batch, len) != BFT_EOK || br.epoch != abc->epoch) {
+		return BFT_EINVAL;
+	}
+	if (!keys_done) {
+		batch_reader_t keys = br;
+		abc_commit_keys(abc, &keys);
+		abc_queue_age(abc, NULL, NULL, 0);
+	}
+	int ret = BFT_EOK;
+	if (step != NULL) {
+		ret = bft_step_output(step, ABC_OUTPUT_BATCH, batch, len);
+	}
+	if (ret == BFT_EOK) {
+		ret = abc_kept_add(abc, abc->epoch, batch, len);
+	}
+	if (ret != BFT_EOK) {
+		return ret;
+	}
+	abc->last_time_ms = br.time_ms;
+	abc->stats.requests_delivered += br.count;
+	acs_t **slot = abc_slot(abc, abc->epoch);
+	acs_destroy(*slot);
+	*slot = NULL;
+	abc->epoch++;
+	abc->proposed = false;
+	for (bft_node_t j = 0; j < abc->params.n; j++) {
+		abc->peers[j].gone = false;
+	}
+	abc_offers_drop_old(abc);
+	abc_queue_sweep(abc);
+	return BFT_EOK;
+}
+
+/* Appends one proposal's new requests to the batch being written; their
+ * keys enter the window at once, so a repeat later in the batch is left out. */
 static void abc_deliver_proposal(abc_t *abc, bft_node_t j, batch_proposal_t *prop,
                                  bft_wire_w_t *w, uint32_t *count)
 {
@@ -270,6 +304,7 @@ static int abc_deliver(abc_t *abc, acs_t *acs, bft_step_t *step)
 	bft_nodeset_t subset = acs_subset(acs);
 	batch_proposal_t props[BFT_NODES_MAX];
 	uint64_t times[BFT_NODES_MAX];
+	size_t lens[BFT_NODES_MAX] = { 0 };
 	size_t well_formed = 0, bytes = 20;
 	bft_nodeset_t good = 0;
 	for (bft_node_t j = 0; j < n; j++) {
@@ -284,13 +319,15 @@ static int abc_deliver(abc_t *abc, acs_t *acs, bft_step_t *step)
 			continue;
 		}
 		good |= bft_nodeset_one(j);
+		lens[j] = len;
 		times[well_formed++] = props[j].time_ms;
 		bytes += len + props[j].count;
 	}
 	/* With at most f faulty nodes f + 1 >= 1 proposals are good; should
 	 * more be faulty, time stands still rather than trust a bad clock. */
+	uint64_t time_ms = abc->last_time_ms;
 	if (well_formed > 0) {
-		abc->last_time_ms = batch_agreed_time(abc->last_time_ms, times, well_formed);
+		time_ms = batch_agreed_time(abc->last_time_ms, times, well_formed);
 	}
 
 	uint8_t *out = malloc(bytes);
@@ -300,7 +337,7 @@ static int abc_deliver(abc_t *abc, acs_t *acs, bft_step_t *step)
 	bft_wire_w_t w;
 	bft_wire_w_init(&w, out, bytes);
 	bft_wire_put_u64(&w, abc->epoch);
-	bft_wire_put_u64(&w, abc->last_time_ms);
+	bft_wire_put_u64(&w, time_ms);
 	bft_wire_put_u32(&w, 0);
 	uint32_t count = 0;
 	for (bft_node_t j = 0; j < n; j++) {
@@ -313,26 +350,47 @@ static int abc_deliver(abc_t *abc, acs_t *acs, bft_step_t *step)
 	out[17] = (uint8_t)(count >> 16);
 	out[18] = (uint8_t)(count >> 8);
 	out[19] = (uint8_t)count;
-	abc->stats.requests_delivered += count;
-	int ret = bft_step_output(step, ABC_OUTPUT_BATCH, out, w.len);
+	abc_queue_age(abc, props, lens, good);
+	int ret = abc_commit(abc, out, w.len, true, step);
+	assert(ret != BFT_EINVAL);
 	free(out);
-	abc_queue_sweep(abc);
 	return ret;
 }
 
-/* Delivers finished epochs in order and proposes where due. */
+/* f + 1 peers announced a later epoch than `epoch`: a correct node has
+ * delivered it, and our proposal for it could only be late. */
+static bool abc_passed_by(const abc_t *abc, uint64_t epoch)
+{
+	unsigned ahead = 0;
+	for (bft_node_t j = 0; j < abc->params.n; j++) {
+		ahead += j != abc->params.self && abc->peers[j].epoch > epoch ? 1u : 0u;
+	}
+	return ahead >= abc->params.f + 1u;
+}
+
+/* Delivers finished epochs in order (own or fetched) and proposes where due.
+ * Each round delivers one epoch or returns, so the bound covers a full
+ * fetch window and a full ring of finished epochs. */
 static int abc_advance(abc_t *abc, const bft_env_t *env, bft_step_t *step)
 {
 	unsigned f = abc->params.f;
-	for (unsigned k = 0; k <= ABC_RING; k++) {
+	for (unsigned k = 0; k <= ABC_RING + ABC_FETCH_BATCHES; k++) {
+		bool took = false;
+		int ret = abc_catchup_take(abc, step, &took);
+		if (ret != BFT_EOK || took) {
+			if (ret != BFT_EOK) {
+				return ret;
+			}
+			continue;
+		}
 		acs_t **slot = abc_slot(abc, abc->epoch);
 		/* We want an epoch while requests are pending; f + 1 proposers
 		 * mean a correct node wants it. One faulty node alone cannot
 		 * make the correct ones run empty epochs for ever. */
 		bft_nodeset_t proposers = *slot != NULL ? acs_proposers(*slot) : 0;
-		if (!abc->proposed &&
+		if (!abc->proposed && !abc_passed_by(abc, abc->epoch) && !abc_silent(abc, abc->epoch) &&
 		    (abc->queue_count > 0 || bft_nodeset_count(proposers) >= f + 1)) {
-			int ret = abc_propose(abc, env, step);
+			ret = abc_propose(abc, env, step);
 			if (ret != BFT_EOK) {
 				return ret;
 			}
@@ -340,11 +398,7 @@ static int abc_advance(abc_t *abc, const bft_env_t *env, bft_step_t *step)
 		if (*slot == NULL || !acs_terminated(*slot)) {
 			return BFT_EOK;
 		}
-		int ret = abc_deliver(abc, *slot, step);
-		acs_destroy(*slot);
-		*slot = NULL;
-		abc->epoch++;
-		abc->proposed = false;
+		ret = abc_deliver(abc, *slot, step);
 		if (ret != BFT_EOK) {
 			return ret;
 		}
@@ -379,7 +433,7 @@ static int abc_enqueue(abc_t *abc, bft_node_t origin, const uint8_t *req, size_t
 	slot->len = (uint32_t)len;
 	memcpy(slot->key, key, DEDUP_KEY_LEN);
 	slot->origin = origin;
-	slot->since = abc->epoch;
+	slot->waited = 0;
 	abc->queue_bytes += len;
 	if (origin != abc->params.self) {
 		abc->queued_from[origin]++;
@@ -392,6 +446,18 @@ static bool abc_known(const abc_t *abc, const uint8_t key[DEDUP_KEY_LEN])
 	return dedup_contains(abc->delivered, key) || abc_pending(abc, key);
 }
 
+/* The end of every entry point: progress, then our announcement and fetches. */
+static int abc_finish(abc_t *abc, int ret, const bft_env_t *env, bft_step_t *step)
+{
+	if (ret == BFT_EOK) {
+		ret = abc_advance(abc, env, step);
+	}
+	if (ret == BFT_EOK) {
+		ret = abc_catchup_after(abc, step);
+	}
+	return ret;
+}
+
 int abc_handle_input(abc_t *abc, const uint8_t *req, size_t len,
                      const bft_env_t *env, bft_step_t *step)
 {
@@ -399,11 +465,12 @@ int abc_handle_input(abc_t *abc, const uint8_t *req, size_t len,
 	if (req == NULL || len == 0 || len > BATCH_REQUEST_MAX) {
 		return BFT_EINVAL;
 	}
+	abc->used = true;
 	uint8_t key[DEDUP_KEY_LEN];
 	abc_digest(req, len, key);
 	if (abc_known(abc, key)) {
 		abc->stats.inputs_ignored++;
-		return BFT_EOK;
+		return abc_finish(abc, BFT_EOK, env, step);
 	}
 	int ret = abc_enqueue(abc, abc->params.self, req, len, key);
 	if (ret != BFT_EOK) {
@@ -416,12 +483,12 @@ int abc_handle_input(abc_t *abc, const uint8_t *req, size_t len,
 		const uint8_t hdr = ABC_MSG_REQUEST;
 		ret = bft_step_send2(step, others, &hdr, 1, req, len);
 	}
-	return ret == BFT_EOK ? abc_advance(abc, env, step) : ret;
+	return abc_finish(abc, ret, env, step);
 }
 
 /* A request forwarded by its origin: queued within the origin's quota. */
 static int abc_on_request(abc_t *abc, bft_node_t from, const uint8_t *req, size_t len,
-                          const bft_env_t *env, bft_step_t *step)
+                          bft_step_t *step)
 {
 	if (len == 0 || len > BATCH_REQUEST_MAX || from == abc->params.self) {
 		bft_step_fault(step, from, BFT_FAULT_MALFORMED);
@@ -436,27 +503,18 @@ static int abc_on_request(abc_t *abc, bft_node_t from, const uint8_t *req, size_
 		return BFT_EOK;
 	}
 	int ret = abc_enqueue(abc, from, req, len, key);
-	if (ret == BFT_EAGAIN) {
-		return BFT_EOK;
-	}
-	return ret == BFT_EOK ? abc_advance(abc, env, step) : ret;
+	return ret == BFT_EAGAIN ? BFT_EOK : ret;
 }
 
-int abc_handle_message(abc_t *abc, bft_node_t from, const uint8_t *msg, size_t len,
-                       const bft_env_t *env, bft_step_t *step)
+/* An epoch's ACS message: within the window it goes to that epoch's ACS. */
+static int abc_on_epoch(abc_t *abc, bft_node_t from, const uint8_t *msg, size_t len,
+                        const bft_env_t *env, bft_step_t *step)
 {
-	assert(abc != NULL && step != NULL);
-	if (from >= abc->params.n) {
-		return BFT_EINVAL;
-	}
-	if (len >= 1 && msg[0] == ABC_MSG_REQUEST) {
-		return abc_on_request(abc, from, msg + 1, len - 1, env, step);
-	}
 	bft_wire_r_t r;
 	bft_wire_r_init(&r, msg, len);
-	uint8_t kind = bft_wire_get_u8(&r);
+	bft_wire_get_u8(&r);
 	uint64_t epoch = bft_wire_get_u64(&r);
-	if (r.error || kind != ABC_MSG_EPOCH) {
+	if (r.error) {
 		bft_step_fault(step, from, BFT_FAULT_MALFORMED);
 		return BFT_EOK;
 	}
@@ -464,7 +522,10 @@ int abc_handle_message(abc_t *abc, bft_node_t from, const uint8_t *msg, size_t l
 		return BFT_EOK;  /* A finished epoch: a slow correct node, or a replay. */
 	}
 	if (epoch - abc->epoch > ABC_EPOCHS_AHEAD) {
-		bft_step_fault(step, from, BFT_FAULT_FUTURE);
+		/* Correct senders hold such messages back until we announce a
+		 * later epoch; one that had not heard of our restart yet may
+		 * still send them. No blame: we catch up by fetching. */
+		abc->stats.future_dropped++;
 		return BFT_EOK;
 	}
 	acs_t *acs = NULL;
@@ -473,11 +534,74 @@ int abc_handle_message(abc_t *abc, bft_node_t from, const uint8_t *msg, size_t l
 		return ret;
 	}
 	ret = acs_handle_message(acs, from, msg + 9, len - 9, env, &abc->scratch);
-	int lifted = abc_lift(abc, epoch, step);
-	if (ret != BFT_EOK || lifted != BFT_EOK) {
-		return ret != BFT_EOK ? ret : lifted;
+	int lifted = abc_hold_lift(abc, epoch, step);
+	return ret != BFT_EOK ? ret : lifted;
+}
+
+int abc_handle_message(abc_t *abc, bft_node_t from, const uint8_t *msg, size_t len,
+                       const bft_env_t *env, bft_step_t *step)
+{
+	assert(abc != NULL && step != NULL);
+	if (from >= abc->params.n || (msg == NULL && len > 0)) {
+		return BFT_EINVAL;
 	}
-	return abc_advance(abc, env, step);
+	abc->used = true;
+	uint8_t kind = len >= 1 ? msg[0] : 0;
+	int ret = BFT_EOK;
+	switch (kind) {
+	case ABC_MSG_EPOCH:
+		ret = abc_on_epoch(abc, from, msg, len, env, step);
+		break;
+	case ABC_MSG_REQUEST:
+		ret = abc_on_request(abc, from, msg + 1, len - 1, step);
+		break;
+	case ABC_MSG_STARTED:
+	case ABC_MSG_FETCH:
+	case ABC_MSG_BATCH:
+	case ABC_MSG_GONE:
+		ret = abc_catchup_message(abc, from, kind, msg + 1, len - 1, step);
+		break;
+	default:
+		bft_step_fault(step, from, BFT_FAULT_MALFORMED);
+		break;
+	}
+	return abc_finish(abc, ret, env, step);
+}
+
+int abc_restore(abc_t *abc, const uint8_t *batch, size_t len)
+{
+	batch_reader_t br;
+	if (abc == NULL || abc->used) {
+		return BFT_EINVAL;
+	}
+	if (batch == NULL || batch_reader_open(&br, batch, len) != BFT_EOK) {
+		return BFT_EMALF;
+	}
+	if (!abc->restored) {
+		abc->epoch = br.epoch;   /* The log may begin anywhere. */
+	} else if (br.epoch != abc->epoch) {
+		return BFT_EINVAL;
+	}
+	int ret = abc_commit(abc, batch, len, false, NULL);
+	if (ret == BFT_EOK) {
+		abc->restored = true;
+	}
+	return ret;
+}
+
+bool abc_silent(const abc_t *abc, uint64_t epoch)
+{
+	return abc->restarted && epoch <= abc->silent_until;
+}
+
+int abc_start(abc_t *abc, bool restarted, const bft_env_t *env, bft_step_t *step)
+{
+	assert(abc != NULL && step != NULL);
+	abc->used = true;
+	abc->restarted = restarted || abc->restored;
+	abc->silent_until = abc->epoch + ABC_EPOCHS_AHEAD;
+	abc->hello = true;
+	return abc_finish(abc, BFT_EOK, env, step);
 }
 
 /* The generic view: input is one request. */
@@ -514,6 +638,7 @@ static const char *ops_fault_name(uint16_t kind)
 	switch (kind) {
 	case ACS_FAULT_BAD_INSTANCE: return "no such sub-protocol instance";
 	case ABC_FAULT_BAD_PROPOSAL: return "malformed proposal in the agreed subset";
+	case ABC_FAULT_BAD_BATCH:    return "fetched batch differs from the agreed one";
 	default:                     return NULL;
 	}
 }

@@ -22,10 +22,12 @@
  *
  * A client request given to node i is forwarded by i to every node (its
  * origin is i); all nodes keep it pending until it is delivered in anyone's
- * batch. Node i proposes it at once, the others only after it waited
- * ABC_FORWARD_DELAY epochs (so normally one copy travels, and a request
- * whose origin is left out of the subsets, or is faulty, still gets in:
- * n - f proposals include f + 1 correct ones).
+ * batch. Node i proposes it at once, the others only after i failed to get
+ * it in for ABC_FORWARD_DELAY agreed epochs: epochs in which i's proposal
+ * was not in the subset, or was but had room for it (a busy origin whose
+ * full proposals drain its queue is not overtaken). So normally one copy
+ * travels, and a request whose origin is left out of the subsets, or is
+ * faulty, still gets in: n - f proposals include f + 1 correct ones.
  *
  * A node proposes in an epoch while it has pending requests, or once the
  * proposals of f + 1 nodes for that epoch arrived (a correct node wants it); an idle
@@ -34,17 +36,45 @@
  * of a correct origin, so all want the same epochs.
  *
  * Memory: epochs up to ABC_EPOCHS_AHEAD beyond the current one are kept
- * (a node may run ahead of us; its ACS waits for us); later ones are
- * dropped (BFT_FAULT_FUTURE); finished epochs are freed at once, and
- * messages for them are dropped silently. Pending requests: at most
- * ABC_QUEUE_MAX requests and ABC_QUEUE_BYTES_MAX bytes (input beyond is
- * BFT_EAGAIN: back-pressure to the caller).
+ * (a node may run ahead of us; its ACS waits for us); messages for later
+ * ones are dropped without blame (only a faulty node, or one that has not
+ * yet heard that we restarted, sends them); finished epochs are freed at
+ * once, and messages for them are dropped silently. Pending requests: at
+ * most ABC_QUEUE_MAX requests and ABC_QUEUE_BYTES_MAX bytes (input beyond
+ * is BFT_EAGAIN: back-pressure to the caller).
+ *
+ * Lagging nodes (doc/broadcast.md, "Catch-up"). Every node announces the
+ * epoch it works on (STARTED) when it moves on; a sender holds back, per
+ * peer and bounded, epoch messages more than ABC_EPOCHS_AHEAD ahead of the
+ * epoch that peer announced, and releases them when it announces more
+ * (hbbft's sender queue), so a slow correct node is never sent what it
+ * would have to drop. Every node keeps its last retain_max delivered
+ * batches. A node that sees f + 1 peers announce epochs at least
+ * ABC_FETCH_LAG beyond its own (1 right after a restart) asks them
+ * (FETCH) for batches from its epoch on; it takes batch e once f + 1
+ * peers sent the same bytes for it (one of them is correct, and all
+ * correct nodes deliver the same batch e), delivers it like one of its
+ * own and jumps to e + 1. A node further behind than its peers retain
+ * cannot catch up this way: that needs a state transfer (not here).
+ *
+ * Restart: abc_restore() replays batches delivered before (the caller's
+ * log, oldest first) into a fresh instance, then abc_start() announces
+ * its epoch so that peers answer with theirs; the node stays silent in
+ * the epochs its earlier incarnation may have spoken in, and fetches them.
  *
  * Clock: env->now_ms is taken as the node's wall clock (Unix time in ms);
  * the driver passes CLOCK_REALTIME for this protocol.
  *
- * Wire: u8 1, u64 epoch, then the epoch's ACS message; or u8 2 and a
- * forwarded request (at most (ABC_QUEUE_MAX / 2) / n pending per origin).
+ * Wire: u8 kind, then
+ *   1 EPOCH    u64 epoch, the epoch's ACS message
+ *   2 REQUEST  a forwarded request (at most (ABC_QUEUE_MAX / 2) / n
+ *              pending per origin)
+ *   3 STARTED  u64 epoch the sender works on now, u8 flags (1: it just
+ *              started, everyone answers with a STARTED of their own)
+ *   4 FETCH    u64 first epoch wanted
+ *   5 BATCH    one delivered batch (batch.h; its epoch is inside)
+ *   6 GONE     u64 oldest epoch the sender still keeps (answer to a FETCH
+ *              for older ones)
  */
 
 #pragma once
@@ -64,12 +94,28 @@
 #define ABC_BATCH_DEFAULT	64
 /*! Epochs a forwarded request waits before others than its origin propose it. */
 #define ABC_FORWARD_DELAY	2
+/*! Delivered batches kept for lagging peers (default, and their bytes). */
+#define ABC_RETAIN_DEFAULT	1024
+#define ABC_RETAIN_MAX		65536
+#define ABC_RETAIN_BYTES_MAX	(32u << 20)
+/*! Epochs f + 1 peers must be ahead before a node fetches batches. */
+#define ABC_FETCH_LAG		2
+/*! Batches one FETCH is answered with, and their bytes (at least one batch). */
+#define ABC_FETCH_BATCHES	16
+#define ABC_FETCH_BYTES_MAX	(2u << 20)
+/*! Bytes of fetched batches kept per peer until f + 1 agree. */
+#define ABC_OFFER_BYTES_MAX	(4u << 20)
+/*! Epoch messages held back per peer (count, bytes); the oldest go first. */
+#define ABC_HOLD_MSGS_MAX	256
+#define ABC_HOLD_BYTES_MAX	(2u << 20)
 
 /*! Output tag: one delivered batch (batch.h, batch_reader_open()). */
 #define ABC_OUTPUT_BATCH	1
 
 /*! Fault: a proposal in the agreed subset that is not a well-formed batch. */
 #define ABC_FAULT_BAD_PROPOSAL	(BFT_FAULT_PROTOCOL + 0x20)
+/*! Fault: a fetched batch that differs from the one f + 1 peers sent. */
+#define ABC_FAULT_BAD_BATCH	(BFT_FAULT_PROTOCOL + 0x21)
 
 /*! bft_params_t.conf (required); copied at create, the keys must outlive it. */
 typedef struct {
@@ -77,6 +123,7 @@ typedef struct {
 	const uint8_t *session;     /*!< Names this replica group's coins, 1..ABC_SESSION_MAX. */
 	size_t session_len;
 	uint32_t batch_max;         /*!< Requests per proposal; 0: ABC_BATCH_DEFAULT. */
+	uint32_t retain_max;        /*!< Batches kept for lagging peers; 0: ABC_RETAIN_DEFAULT. */
 	bool coin_every_round;      /*!< See aba.h (tests). */
 } abc_conf_t;
 
@@ -90,10 +137,45 @@ typedef struct {
 	uint64_t inputs_ignored;    /*!< Inputs already pending or delivered. */
 	size_t pending;             /*!< Requests waiting for delivery. */
 	uint64_t last_time_ms;      /*!< Agreed time of the last batch. */
+	uint64_t batches_fetched;   /*!< Batches taken from peers (catch-up). */
+	uint64_t fetches_sent;      /*!< FETCH messages sent. */
+	uint64_t batches_served;    /*!< Batches sent to lagging peers. */
+	uint64_t held;              /*!< Epoch messages held back for a lagging peer. */
+	uint64_t held_dropped;      /*!< ... dropped again (bound, or the peer moved past). */
+	uint64_t future_dropped;    /*!< Messages beyond our epoch window, dropped. */
+	uint64_t kept_first;        /*!< Oldest delivered batch still kept. */
+	size_t kept;                /*!< Delivered batches kept. */
+	/*! Peers that answered our FETCH with GONE: f + 1 of them mean we are
+	 *  further behind than they keep, which needs a state transfer. */
+	unsigned gone;
 } abc_stats_t;
 
 int abc_create(const bft_params_t *params, abc_t **out);
 void abc_destroy(abc_t *abc);
+/*!
+ * Replays a batch this node delivered before it restarted (its output
+ * bytes), before any other call but abc_start(): its requests enter the
+ * dedup window, its time becomes the last agreed time, it is kept for
+ * lagging peers, and the next epoch is the one after it. The first batch
+ * may have any epoch; each further one must be the next. For exact
+ * duplicate suppression give batches back to epoch 0, or at least the
+ * last ABC_DEDUP_WINDOW requests. BFT_EMALF for bytes that are not a
+ * batch, BFT_EINVAL for a batch out of order.
+ */
+int abc_restore(abc_t *abc, const uint8_t *batch, size_t len);
+/*!
+ * Announces this node's epoch to all (STARTED with HELLO, so that every
+ * peer answers with its own). Call once after create
+ * and any abc_restore(); without it the first input or message announces.
+ * `restarted` (implied by abc_restore()) says an earlier incarnation of
+ * this node may have taken part in epochs from this one on: it may have
+ * sent messages for up to ABC_EPOCHS_AHEAD epochs beyond, and anything we
+ * sent for them now could contradict those. So the node stays silent in
+ * them (no proposal, no ACS message) and fetches them as soon as f + 1
+ * peers are one epoch ahead; it takes part again after them. For the
+ * peers it is a crashed node during those epochs (it counts against f).
+ */
+int abc_start(abc_t *abc, bool restarted, const bft_env_t *env, bft_step_t *step);
 /*!
  * A client request (1..BATCH_REQUEST_MAX bytes) to order. One already
  * pending or recently delivered is ignored (BFT_EOK). BFT_EAGAIN if the

@@ -192,13 +192,35 @@ static bool abc_sim_check(const sim_t *sim, char *why, size_t why_len)
 				return false;
 			}
 		}
-		if (bft_nodeset_has(correct, i) && (wanted & ~chk.seen) != 0) {
-			snprintf(why, why_len, "validity: correct node %u lacks requests 0x%x", i,
+		/* A restarted node must have caught up too (abc_sim_restart). */
+		if ((bft_nodeset_has(correct, i) || bft_nodeset_has(conf->crashed, i)) &&
+		    (wanted & ~chk.seen) != 0) {
+			snprintf(why, why_len, "validity: %s node %u lacks requests 0x%x",
+			         bft_nodeset_has(correct, i) ? "correct" : "restarted", i,
 			         wanted & ~chk.seen);
 			return false;
 		}
 	}
 	return true;
+}
+
+/* A crashed node restarts as a replica does: its delivered batches are
+ * durable (the module's batch log), so it replays them into the fresh
+ * instance and announces its epoch; what it missed, and the epochs it
+ * stays silent in (abc_start()), it then fetches. */
+static int abc_sim_restart(const sim_t *sim, bft_node_t node, void *proto, const bft_env_t *env,
+                           bft_step_t *step)
+{
+	for (size_t k = 0; k < sim_node_output_count(sim, node); k++) {
+		uint32_t tag;
+		size_t len;
+		const uint8_t *data = sim_node_output(sim, node, k, &tag, &len);
+		int ret = abc_restore(proto, data, len);
+		if (ret != BFT_EOK) {
+			return ret;
+		}
+	}
+	return abc_start(proto, true, env, step);
 }
 
 /* abc_ops with coin keys dealt for the run's (n, f): only create differs. */
@@ -259,6 +281,7 @@ const sim_protocol_t sim_abc = {
 	.expect_termination = false,   /* a service: never terminates; see the check */
 	.inputs = abc_sim_inputs,
 	.check = abc_sim_check,
+	.restart = abc_sim_restart,
 };
 
 const sim_protocol_t sim_abc_coin_every_round = {
@@ -269,4 +292,5 @@ const sim_protocol_t sim_abc_coin_every_round = {
 	.expect_termination = false,
 	.inputs = abc_sim_inputs,
 	.check = abc_sim_check,
+	.restart = abc_sim_restart,
 };

@@ -185,6 +185,7 @@ int sim_run_seed(const sim_protocol_t *proto, const sim_opts_t *opts, uint64_t s
 	sim_conf_t conf = {
 		.ops = proto->ops, .proto_conf = proto->conf, .n = opts->n, .f = opts->f,
 		.seed = seed, .steps_max = opts->steps_max ? opts->steps_max : SIM_STEPS_DEFAULT,
+		.restart = proto->restart,
 	};
 	draw_scenario(opts, seed, &conf, &byz);
 	sim_byz_hooks(&byz, &conf.adversary);

@@ -48,6 +48,9 @@ typedef struct sim_protocol {
 	int (*inputs)(sim_t *sim);
 	/*! Extra invariant; returns false and writes why. May be NULL. */
 	bool (*check)(const sim_t *sim, char *why, size_t why_len);
+	/*! sim_conf_t.restart for crashed nodes; NULL: amnesia. */
+	int (*restart)(const sim_t *sim, bft_node_t node, void *proto, const bft_env_t *env,
+	               bft_step_t *step);
 } sim_protocol_t;
 
 /*! The protocols built into the simulator (NULL-terminated by name). */

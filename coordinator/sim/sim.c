@@ -385,6 +385,24 @@ static int sim_deliver(sim_t *sim, const sim_event_t *ev)
 	return sim_apply_step(sim, ev->to);
 }
 
+/* A crashed node comes back: a fresh instance, then the protocol's restart hook. */
+static int sim_node_restart(sim_t *sim, bft_node_t i)
+{
+	int ret = sim_node_start(sim, i);
+	if (ret != BFT_EOK || sim->conf.restart == NULL) {
+		return ret;
+	}
+	bft_env_t env = sim_env(sim, i);
+	bft_step_clear(&sim->step);
+	ret = sim->conf.restart(sim, i, sim->nodes[i].proto, &env, &sim->step);
+	if (ret != BFT_EOK) {
+		sim_fail(sim, "node %u: restart hook: %s", i, bft_strerror(ret));
+		bft_step_clear(&sim->step);
+		return ret;
+	}
+	return sim_apply_step(sim, i);
+}
+
 static int sim_process(sim_t *sim, const sim_event_t *ev)
 {
 	switch (ev->kind) {
@@ -399,7 +417,7 @@ static int sim_process(sim_t *sim, const sim_event_t *ev)
 		if (!sim->nodes[ev->to].down) {
 			return BFT_EOK;
 		}
-		return sim_node_start(sim, ev->to);
+		return sim_node_restart(sim, ev->to);
 	}
 	return BFT_EINVAL;
 }

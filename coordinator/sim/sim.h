@@ -87,6 +87,14 @@ typedef struct {
 	uint64_t crash_ms;
 	uint64_t restart_ms;
 	uint64_t steps_max;           /*!< Bound on events processed. */
+	/*!
+	 * Called when a crashed node restarts, right after its fresh instance
+	 * is made; NULL: amnesia. It may restore what a real replica keeps
+	 * durably (e.g. its outputs so far: sim_node_output()) and put
+	 * messages in step, which the simulator then sends.
+	 */
+	int (*restart)(const sim_t *sim, bft_node_t node, void *proto, const bft_env_t *env,
+	               bft_step_t *step);
 } sim_conf_t;
 
 /*! Creates the n instances at time 0. */

@@ -1,0 +1,186 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * The atomic broadcast's state, shared by abc.c (epochs, requests,
+ * delivery), abc_hold.c (epoch messages held back for lagging peers) and
+ * abc_catchup.c (announcements, kept batches, fetching). Not an API.
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coordinator/proto/abc.h"
+#include "coordinator/proto/acs.h"
+#include "coordinator/proto/dedup.h"
+
+#define ABC_RING	(ABC_EPOCHS_AHEAD + 1)
+
+enum {
+	ABC_MSG_EPOCH   = 1,
+	ABC_MSG_REQUEST = 2,
+	ABC_MSG_STARTED = 3,
+	ABC_MSG_FETCH   = 4,
+	ABC_MSG_BATCH   = 5,
+	ABC_MSG_GONE    = 6,
+};
+
+/*! STARTED flag: the sender just started and wants everyone's epoch. */
+#define ABC_STARTED_HELLO	0x01
+
+/* A pending request: its bytes, its digest (the dedup key), the node a
+ * client gave it to, and (forwarded ones) the delivered epochs in which
+ * its origin could have got it in and did not (abc_queue_age()). */
+typedef struct {
+	uint8_t *data;
+	uint32_t len;
+	uint8_t key[DEDUP_KEY_LEN];
+	bft_node_t origin;
+	uint32_t waited;
+} abc_req_t;
+
+/* An epoch message held back for a peer (header included). */
+typedef struct abc_held {
+	struct abc_held *next;
+	uint64_t epoch;
+	uint32_t len;
+	uint8_t data[];
+} abc_held_t;
+
+/* A batch a peer sent us while we catch up, and its digest. */
+typedef struct {
+	uint8_t *data;
+	uint32_t len;
+	uint8_t digest[DEDUP_KEY_LEN];
+} abc_offer_t;
+
+/* What we know of one peer. */
+typedef struct {
+	uint64_t epoch;             /*!< The epoch it last announced (0 before). */
+	bool replied;               /*!< We answered a STARTED of it ... */
+	uint64_t replied_at;        /*!< ... when we were in this epoch. */
+	bool hello_answered;        /*!< The same for its HELLOs. */
+	uint64_t hello_answered_at;
+	/* Epoch messages held back for it, oldest first. */
+	abc_held_t *held_head;
+	abc_held_t *held_tail;
+	size_t held_count;
+	size_t held_bytes;
+	/* As a server of its FETCHes: the end of the range we last sent and
+	 * our epoch then (a repeat is answered only after we moved on). */
+	bool served;
+	uint64_t served_end;
+	uint64_t served_at;
+	/* As a client: our epoch and its announced one when we last asked it. */
+	bool asked;
+	uint64_t asked_epoch;
+	uint64_t asked_its_epoch;
+	size_t offer_bytes;         /*!< Bytes of its offers we hold. */
+	bool gone;                  /*!< It said our epoch is older than it keeps. */
+} abc_peer_t;
+
+/* A delivered batch kept for lagging peers. */
+typedef struct {
+	uint8_t *data;
+	uint32_t len;
+} abc_kept_t;
+
+struct abc {
+	bft_params_t params;
+	pcoin_keys_t keys;
+	uint8_t session[ABC_SESSION_MAX];
+	size_t session_len;
+	uint32_t batch_max;
+	bool coin_every_round;
+
+	uint64_t epoch;                 /*!< The epoch to deliver next. */
+	bool proposed;                  /*!< We proposed in `epoch`. */
+	acs_t *acs[ABC_RING];           /*!< acs[e % ABC_RING] for e in [epoch, epoch + AHEAD]. */
+	uint64_t last_time_ms;
+	bool used;                      /*!< Anything but abc_restore() happened. */
+	bool restored;                  /*!< abc_restore() took a batch. */
+
+	abc_req_t queue[ABC_QUEUE_MAX]; /*!< Pending requests, oldest first. */
+	size_t queue_count;
+	size_t queue_bytes;
+	size_t queued_from[BFT_NODES_MAX]; /*!< Forwarded requests pending, per origin. */
+	dedup_t *delivered;             /*!< Digests of recently delivered requests. */
+
+	abc_peer_t peers[BFT_NODES_MAX];
+	bool hello;                     /*!< abc_start(): announce with HELLO. */
+	bool announced_any;
+	uint64_t announced;             /*!< The epoch we last announced. */
+	/* After a restart our earlier incarnation may have sent messages for
+	 * epochs up to ABC_EPOCHS_AHEAD beyond the one we restart in; what we
+	 * would send for them now could contradict those, so we stay silent
+	 * in them (up to silent_until) and fetch them. */
+	bool restarted;
+	uint64_t silent_until;
+
+	/* The last delivered batches: kept[(kept_head + i) % kept_cap] is
+	 * epoch kept_first + i, i < kept_count. */
+	abc_kept_t *kept;
+	size_t kept_cap;
+	size_t kept_head;
+	size_t kept_count;
+	size_t kept_bytes;
+	uint64_t kept_first;
+
+	/* Batches offered for epochs [epoch, epoch + ABC_FETCH_BATCHES):
+	 * offers[e % ABC_FETCH_BATCHES][sender], valid if offer_epoch matches. */
+	abc_offer_t offers[ABC_FETCH_BATCHES][BFT_NODES_MAX];
+	uint64_t offer_epoch[ABC_FETCH_BATCHES];
+
+	abc_stats_t stats;
+	bft_step_t scratch;
+	uint8_t *proposal;              /*!< BATCH_PROPOSAL_MAX bytes, reused. */
+};
+
+/* abc.c */
+void abc_digest(const uint8_t *data, size_t len, uint8_t out[DEDUP_KEY_LEN]);
+/*!
+ * Takes a delivered batch (ours, fetched or restored; its epoch must be
+ * abc->epoch) as the next one: its keys enter the dedup window unless
+ * keys_done, its time, a kept copy, the output if step is not NULL, then
+ * the next epoch. BFT_EINVAL if it is not the next batch.
+ */
+int abc_commit(abc_t *abc, const uint8_t *batch, size_t len, bool keys_done, bft_step_t *step);
+/*! True if we send nothing for epoch (we restarted, see `restarted`). */
+bool abc_silent(const abc_t *abc, uint64_t epoch);
+
+/* abc_hold.c */
+/*!
+ * Lifts the scratch step of the ACS of `epoch` into step with the epoch
+ * header: peers that announced a later epoch are left out, and copies for
+ * peers too far behind to take it are held back. Clears the scratch step.
+ */
+int abc_hold_lift(abc_t *abc, uint64_t epoch, bft_step_t *step);
+/*! Sends what is held for peer j and fits its announced epoch now. */
+int abc_hold_release(abc_t *abc, bft_node_t j, bft_step_t *step);
+void abc_hold_free(abc_t *abc);
+
+/* abc_catchup.c */
+int abc_kept_init(abc_t *abc, uint32_t retain_max);
+void abc_kept_free(abc_t *abc);
+/*! Keeps a copy of a delivered batch (epoch kept_first + kept_count). */
+int abc_kept_add(abc_t *abc, uint64_t epoch, const uint8_t *batch, size_t len);
+/*! Frees the offers for epochs below abc->epoch (after it moved on). */
+void abc_offers_drop_old(abc_t *abc);
+void abc_offers_free(abc_t *abc);
+/*! STARTED, FETCH, BATCH and GONE from a peer (r is past the kind byte). */
+int abc_catchup_message(abc_t *abc, bft_node_t from, uint8_t kind, const uint8_t *body,
+                        size_t len, bft_step_t *step);
+/*! Our own announcement if the epoch moved, then a FETCH if we lag. */
+int abc_catchup_after(abc_t *abc, bft_step_t *step);
+/*! Delivers offered batches of the current epoch on f + 1 equal copies. */
+int abc_catchup_take(abc_t *abc, bft_step_t *step, bool *took);

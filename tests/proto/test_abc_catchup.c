@@ -1,0 +1,411 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+/*
+ * Catch-up of the atomic broadcast (abc.h), directed cases over a small
+ * hand-driven network (FIFO, messages to or from a cut-off node are lost):
+ * - a node that lost every message of 8 epochs fetches them and then
+ *   takes part again: same batches as the others, bytes for bytes;
+ * - while it is behind, the others hold back what it could not take;
+ * - a node restarted from its delivered batches (abc_restore) stays
+ *   silent in the epochs its old incarnation may have spoken in, fetches
+ *   them, and delivers new requests like the others;
+ * - a peer that sends a wrong batch is blamed and does not stop catch-up;
+ * - a node behind more batches than its peers keep is told so (GONE) and
+ *   delivers nothing wrong; the others go on;
+ * - abc_restore() refuses bytes that are not a batch, batches out of
+ *   order, and use after start.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "coordinator/proto/abc.h"
+#include "coordinator/proto/batch.h"
+#include "tests/proto/bcast_sim.h"
+
+#define NODES		4
+#define QUEUE_MAX	(1u << 20)
+#define OUTS_MAX	256
+
+typedef struct {
+	bft_node_t from, to;
+	uint32_t len;
+	uint8_t *data;
+} net_msg_t;
+
+typedef struct {
+	abc_t *abc[NODES];
+	uint16_t n, f;
+	net_msg_t *queue;
+	size_t head, tail;
+	bft_nodeset_t cut;               /* messages to or from these are lost */
+	bft_node_t liar;                 /* its BATCH messages to `victim` are altered */
+	bft_node_t victim;
+	bool lie;
+	uint8_t *outs[NODES][OUTS_MAX];
+	size_t out_len[NODES][OUTS_MAX];
+	size_t out_count[NODES];
+	bft_nodeset_t blamed[NODES];
+	uint16_t blamed_kind[NODES];
+	/* Epoch messages node `watch` sent to others for epochs <= watch_until. */
+	bft_node_t watch;
+	uint64_t watch_until;
+	unsigned watch_epoch_msgs;
+	bft_prng_t prng;
+	uint64_t clock_ms;
+	bft_step_t step;
+	abc_conf_t conf;
+	test_coin_keys_t keys;
+} net_t;
+
+static int net_random(void *ctx, uint8_t *out, size_t len)
+{
+	return bft_prng_random(ctx, out, len);
+}
+
+static bft_env_t net_env(net_t *net)
+{
+	bft_env_t env = { .now_ms = 1700000000000ull + net->clock_ms++, .random = net_random,
+	                  .random_ctx = &net->prng };
+	return env;
+}
+
+static void net_push(net_t *net, bft_node_t from, bft_node_t to, const uint8_t *data, size_t len)
+{
+	if (bft_nodeset_has(net->cut, from) || bft_nodeset_has(net->cut, to)) {
+		return;
+	}
+	CHECK(net->tail < QUEUE_MAX);
+	if (net->tail >= QUEUE_MAX) {
+		return;
+	}
+	net_msg_t *m = &net->queue[net->tail++];
+	m->from = from;
+	m->to = to;
+	m->len = (uint32_t)len;
+	m->data = malloc(len);
+	memcpy(m->data, data, len);
+	/* A lying peer changes the agreed time inside every batch it sends. */
+	if (net->lie && from == net->liar && to == net->victim && len > 17 && data[0] == 5) {
+		m->data[16] ^= 0x01;
+	}
+	if (from == net->watch && to != from && len >= 9 && data[0] == 1) {
+		uint64_t epoch = 0;
+		for (int i = 1; i <= 8; i++) {
+			epoch = epoch << 8 | data[i];
+		}
+		net->watch_epoch_msgs += epoch <= net->watch_until ? 1u : 0u;
+	}
+}
+
+/* Carries out node i's step: outputs kept, faults noted, messages queued. */
+static void net_apply(net_t *net, bft_node_t i)
+{
+	bft_step_t *step = &net->step;
+	for (size_t k = 0; k < step->output_count; k++) {
+		CHECK(net->out_count[i] < OUTS_MAX);
+		if (net->out_count[i] < OUTS_MAX) {
+			size_t len = step->outputs[k].len;
+			uint8_t *copy = malloc(len);
+			memcpy(copy, bft_step_output_data(step, k), len);
+			net->outs[i][net->out_count[i]] = copy;
+			net->out_len[i][net->out_count[i]++] = len;
+		}
+	}
+	for (size_t k = 0; k < step->fault_count; k++) {
+		net->blamed[i] |= bft_nodeset_one(step->faults[k].node);
+		net->blamed_kind[i] = step->faults[k].kind;
+	}
+	for (size_t k = 0; k < step->msg_count; k++) {
+		for (bft_node_t to = 0; to < net->n; to++) {
+			if (bft_nodeset_has(step->msgs[k].to, to)) {
+				net_push(net, i, to, bft_step_msg_data(step, k), step->msgs[k].len);
+			}
+		}
+	}
+	bft_step_clear(step);
+}
+
+static void net_run(net_t *net)
+{
+	while (net->head < net->tail) {
+		net_msg_t *m = &net->queue[net->head++];
+		if (net->abc[m->to] != NULL && !bft_nodeset_has(net->cut, m->to)) {
+			bft_env_t env = net_env(net);
+			CHECK_EQ(abc_handle_message(net->abc[m->to], m->from, m->data, m->len, &env,
+			                            &net->step), BFT_EOK);
+			net_apply(net, m->to);
+		}
+		free(m->data);
+		m->data = NULL;
+	}
+	net->head = net->tail = 0;
+}
+
+static void net_input(net_t *net, bft_node_t i, const char *text)
+{
+	bft_env_t env = net_env(net);
+	CHECK_EQ(abc_handle_input(net->abc[i], (const uint8_t *)text, strlen(text), &env,
+	                          &net->step), BFT_EOK);
+	net_apply(net, i);
+	net_run(net);
+}
+
+static void net_start(net_t *net, unsigned n, uint32_t retain)
+{
+	memset(net, 0, sizeof(*net));
+	net->n = (uint16_t)n;
+	net->f = (uint16_t)((n - 1) / 3);
+	net->queue = calloc(QUEUE_MAX, sizeof(*net->queue));
+	CHECK(net->queue != NULL);
+	bft_prng_seed(&net->prng, 42);
+	CHECK_EQ(bft_step_init(&net->step, BFT_MSG_MAX * 4ull), BFT_EOK);
+	CHECK_EQ(test_coin_deal(&net->keys, n, net->f), COIN_EOK);
+	net->conf = (abc_conf_t){ .coin = net->keys.keys, .session = (const uint8_t *)"test",
+	                          .session_len = 4, .batch_max = 2, .retain_max = retain };
+	net->watch = BFT_NODES_MAX;
+	for (bft_node_t i = 0; i < n; i++) {
+		bft_params_t p = { .n = net->n, .f = net->f, .self = i, .conf = &net->conf };
+		CHECK_EQ(abc_create(&p, &net->abc[i]), BFT_EOK);
+	}
+}
+
+static void net_stop(net_t *net)
+{
+	for (bft_node_t i = 0; i < net->n; i++) {
+		abc_destroy(net->abc[i]);
+		for (size_t k = 0; k < net->out_count[i]; k++) {
+			free(net->outs[i][k]);
+		}
+	}
+	free(net->queue);
+	bft_step_deinit(&net->step);
+}
+
+/* Node i's outputs equal node j's, batch for batch (as far as both go). */
+static bool net_same(const net_t *net, bft_node_t i, bft_node_t j, size_t from)
+{
+	size_t count = net->out_count[i] < net->out_count[j] ? net->out_count[i] : net->out_count[j];
+	for (size_t k = from; k < count; k++) {
+		if (net->out_len[i][k] != net->out_len[j][k] ||
+		    memcmp(net->outs[i][k], net->outs[j][k], net->out_len[i][k]) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static uint64_t net_epoch(const net_t *net, bft_node_t i)
+{
+	abc_stats_t st;
+	abc_stats(net->abc[i], &st);
+	return st.epoch;
+}
+
+/* Requests "tag k" at node 0 until the others delivered `epochs` more batches. */
+static void net_epochs(net_t *net, const char *tag, unsigned epochs)
+{
+	uint64_t want = net_epoch(net, 0) + epochs;
+	for (unsigned k = 0; k < 4 * epochs && net_epoch(net, 0) < want; k++) {
+		char req[64];
+		snprintf(req, sizeof(req), "%s %u", tag, k);
+		net_input(net, 0, req);
+	}
+	CHECK(net_epoch(net, 0) >= want);
+}
+
+/* A node loses every message of 8 epochs, then fetches them. */
+static void test_lost_messages(void)
+{
+	net_t *net = calloc(1, sizeof(*net));
+	net_start(net, NODES, 0);
+	net_epochs(net, "warm-up", 1);
+	net->cut = bft_nodeset_one(3);
+	net_epochs(net, "cut", 8);
+	CHECK_EQ(net_epoch(net, 3), 1);
+	abc_stats_t st;
+	net->cut = 0;
+	net_epochs(net, "after", 2);
+	abc_stats(net->abc[3], &st);
+	printf("lost messages: node 3 at epoch %llu, fetched %llu batches with %llu FETCHes\n",
+	       (unsigned long long)st.epoch, (unsigned long long)st.batches_fetched,
+	       (unsigned long long)st.fetches_sent);
+	CHECK(st.batches_fetched >= 8);
+	CHECK_EQ(st.epoch, net_epoch(net, 0));
+	CHECK_EQ(net->out_count[3], net->out_count[0]);
+	for (bft_node_t i = 1; i < NODES; i++) {
+		CHECK(net_same(net, 0, i, 0));
+	}
+	/* Only lost messages, nobody faulty: nobody blamed anybody. */
+	for (bft_node_t i = 0; i < NODES; i++) {
+		CHECK_EQ(net->blamed[i], 0);
+	}
+	net_stop(net);
+	free(net);
+}
+
+/* A node whose announcement is old: the others hold its messages back. */
+static void test_hold(void)
+{
+	net_t *net = calloc(1, sizeof(*net));
+	net_start(net, NODES, 0);
+	/* Node 3 hears everything but says nothing, so the others believe it
+	 * is still at epoch 0 while they run ahead. */
+	bft_node_t quiet = 3;
+	abc_t *saved = net->abc[quiet];
+	net->abc[quiet] = NULL;          /* messages to it are dropped for now */
+	net_epochs(net, "ahead", 7);
+	net->abc[quiet] = saved;
+	abc_stats_t st;
+	abc_stats(net->abc[0], &st);
+	printf("hold: node 1 at epoch %llu held %llu messages for node 4\n",
+	       (unsigned long long)st.epoch, (unsigned long long)st.held);
+	CHECK(st.held > 0);
+	net_stop(net);
+	free(net);
+}
+
+/* Restart from the delivered batches; silent in the risky epochs; catch up. */
+static void test_restart(void)
+{
+	net_t *net = calloc(1, sizeof(*net));
+	net_start(net, NODES, 0);
+	net_epochs(net, "before", 3);
+	size_t had = net->out_count[3];
+	CHECK(had >= 3);
+	abc_destroy(net->abc[3]);
+	net->abc[3] = NULL;
+	net_epochs(net, "down", 6);
+	bft_params_t p = { .n = net->n, .f = net->f, .self = 3, .conf = &net->conf };
+	CHECK_EQ(abc_create(&p, &net->abc[3]), BFT_EOK);
+	for (size_t k = 0; k < had; k++) {
+		CHECK_EQ(abc_restore(net->abc[3], net->outs[3][k], net->out_len[3][k]), BFT_EOK);
+	}
+	CHECK_EQ(net_epoch(net, 3), had);
+	net->watch = 3;
+	net->watch_until = had + ABC_EPOCHS_AHEAD;
+	bft_env_t env = net_env(net);
+	CHECK_EQ(abc_start(net->abc[3], true, &env, &net->step), BFT_EOK);
+	net_apply(net, 3);
+	net_run(net);
+	abc_stats_t st;
+	abc_stats(net->abc[3], &st);
+	CHECK_EQ(st.epoch, net_epoch(net, 0));  /* HELLO, answers, FETCH, batches. */
+	net_epochs(net, "back", 3);
+	net_input(net, 3, "from the restarted node");
+	abc_stats(net->abc[3], &st);
+	printf("restart: node 4 restored %zu batches, fetched %llu, now at epoch %llu\n",
+	       had, (unsigned long long)st.batches_fetched, (unsigned long long)st.epoch);
+	CHECK(st.batches_fetched >= 6);
+	CHECK_EQ(net->watch_epoch_msgs, 0);
+	CHECK_EQ(net->out_count[3], net->out_count[0]);
+	for (bft_node_t i = 1; i < NODES; i++) {
+		CHECK(net_same(net, 0, i, 0));
+	}
+	/* Its own request went through, once, at every node. */
+	bool found = false;
+	for (size_t k = 0; k < net->out_count[0]; k++) {
+		found |= memmem(net->outs[0][k], net->out_len[0][k], "from the restarted node", 23) != NULL;
+	}
+	CHECK(found);
+	for (bft_node_t i = 0; i < NODES; i++) {
+		CHECK_EQ(net->blamed[i], 0);
+	}
+	net_stop(net);
+	free(net);
+}
+
+/* A peer sends a wrong batch: blamed; the right one still comes from f + 1. */
+static void test_liar(void)
+{
+	net_t *net = calloc(1, sizeof(*net));
+	net_start(net, NODES, 0);
+	net->cut = bft_nodeset_one(3);
+	net_epochs(net, "cut", 5);
+	net->cut = 0;
+	net->lie = true;
+	net->liar = 1;
+	net->victim = 3;
+	net_epochs(net, "after", 2);
+	CHECK_EQ(net_epoch(net, 3), net_epoch(net, 0));
+	CHECK(net_same(net, 0, 3, 0));
+	CHECK_EQ(net->blamed[3], bft_nodeset_one(1));
+	CHECK_EQ(net->blamed_kind[3], ABC_FAULT_BAD_BATCH);
+	printf("liar: node 2's altered batches blamed (%s); node 4 caught up anyway\n",
+	       abc_ops.fault_name(ABC_FAULT_BAD_BATCH));
+	net_stop(net);
+	free(net);
+}
+
+/* Further behind than the peers keep: GONE, nothing wrong delivered. */
+static void test_beyond_retention(void)
+{
+	net_t *net = calloc(1, sizeof(*net));
+	net_start(net, NODES, 4);
+	net->cut = bft_nodeset_one(3);
+	net_epochs(net, "cut", 10);
+	net->cut = 0;
+	size_t before = net->out_count[3];
+	net_epochs(net, "after", 2);
+	abc_stats_t st;
+	abc_stats(net->abc[3], &st);
+	printf("beyond retention: node 4 at epoch %llu, %u peers say GONE, others at %llu "
+	       "keeping %zu batches\n", (unsigned long long)st.epoch, st.gone,
+	       (unsigned long long)net_epoch(net, 0), (size_t)4);
+	CHECK(st.gone >= net->f + 1u);
+	CHECK_EQ(net->out_count[3], before);
+	CHECK(net_epoch(net, 0) >= 12);
+	CHECK(net_same(net, 0, 3, 0));
+	abc_stats(net->abc[0], &st);
+	CHECK_EQ(st.kept, 4);
+	CHECK_EQ(st.kept_first, st.epoch - 4);
+	net_stop(net);
+	free(net);
+}
+
+static void test_restore_errors(void)
+{
+	net_t *net = calloc(1, sizeof(*net));
+	net_start(net, NODES, 0);
+	net_epochs(net, "x", 3);
+	bft_params_t p = { .n = net->n, .f = net->f, .self = 3, .conf = &net->conf };
+	abc_t *fresh = NULL;
+	CHECK_EQ(abc_create(&p, &fresh), BFT_EOK);
+	CHECK_EQ(abc_restore(fresh, (const uint8_t *)"garbage", 7), BFT_EMALF);
+	CHECK_EQ(abc_restore(fresh, net->outs[0][1], net->out_len[0][1]), BFT_EOK);
+	CHECK_EQ(abc_restore(fresh, net->outs[0][1], net->out_len[0][1]), BFT_EINVAL);
+	CHECK_EQ(abc_restore(fresh, net->outs[0][0], net->out_len[0][0]), BFT_EINVAL);
+	CHECK_EQ(abc_restore(fresh, net->outs[0][2], net->out_len[0][2]), BFT_EOK);
+	abc_stats_t st;
+	abc_stats(fresh, &st);
+	CHECK_EQ(st.epoch, 3);
+	CHECK_EQ(st.kept, 2);
+	CHECK_EQ(st.kept_first, 1);
+	bft_env_t env = net_env(net);
+	CHECK_EQ(abc_start(fresh, true, &env, &net->step), BFT_EOK);
+	bft_step_clear(&net->step);
+	CHECK_EQ(abc_restore(fresh, net->outs[0][2], net->out_len[0][2]), BFT_EINVAL);
+	abc_destroy(fresh);
+	net_stop(net);
+	free(net);
+}
+
+int main(void)
+{
+	if (coin_init() != COIN_EOK) {
+		return 1;
+	}
+	test_lost_messages();
+	test_hold();
+	test_restart();
+	test_liar();
+	test_beyond_retention();
+	test_restore_errors();
+	return check_result("test_abc_catchup");
+}
