@@ -84,11 +84,20 @@ static int core_copy_conf(bftdns_core_t *core, const bftdns_core_conf_t *conf)
 		return core_fail(core, BFT_EINVAL, "need 1 <= n <= %d, n >= 3f + 1, self < n "
 		                 "(n %u, f %u, self %u)", BFT_NODES_MAX, conf->n, conf->f, conf->self);
 	}
-	if (conf->ops == NULL || conf->key_file == NULL ||
+	if ((conf->ops == NULL && conf->coin_file == NULL) || conf->key_file == NULL ||
 	    snprintf(core->key_file, sizeof(core->key_file), "%s", conf->key_file) >= (int)sizeof(core->key_file)) {
-		return core_fail(core, BFT_EINVAL, "a protocol and a key file are required");
+		return core_fail(core, BFT_EINVAL, "a link key file, and a coin key file "
+		                 "(or a protocol for tests), are required");
 	}
 	core->conf.key_file = core->key_file;
+	if (conf->coin_file != NULL &&
+	    snprintf(core->coin_file, sizeof(core->coin_file), "%s", conf->coin_file) >= (int)sizeof(core->coin_file)) {
+		return core_fail(core, BFT_EINVAL, "the coin key file's path is too long");
+	}
+	core->conf.coin_file = conf->coin_file != NULL ? core->coin_file : NULL;
+	if (conf->resume_count > 0 && conf->resume == NULL) {
+		return core_fail(core, BFT_EINVAL, "resume_count without resume batches");
+	}
 	for (unsigned i = 0; i < conf->n; i++) {
 		const bftdns_core_peer_t *peer = &conf->peers[i];
 		if (peer->host == NULL || peer->pin == NULL ||
@@ -167,6 +176,10 @@ static int core_init_proto(bftdns_core_t *core)
 		core->proto = NULL;
 		return core_fail(core, ret, "protocol %s: %s", core->conf.ops->name, bft_strerror(ret));
 	}
+	char why[BFT_WHY_MAX] = "";
+	if (core->production && (ret = core_stack_resume(core, why, sizeof(why))) != BFT_EOK) {
+		return core_fail(core, ret, "%s", why);
+	}
 	return bft_timers_init(&core->timers, CORE_TIMERS);
 }
 
@@ -184,6 +197,10 @@ static int core_init(bftdns_core_t *core, const bftdns_core_conf_t *conf)
 	ret = bft_tls_init(&core->tls, core->key_file, core->conf.n, core->conf.self, pins,
 	                   why, sizeof(why));
 	if (ret != BFT_EOK) {
+		return core_fail(core, ret, "%s", why);
+	}
+	/* After TLS: the coins are named by the cluster id. */
+	if (core->conf.ops == NULL && (ret = core_stack_conf(core, why, sizeof(why))) != BFT_EOK) {
 		return core_fail(core, ret, "%s", why);
 	}
 	ret = core_init_links(core, core_now_ms());
@@ -237,6 +254,7 @@ static void core_free(bftdns_core_t *core)
 		close(core->epfd);
 	}
 	bft_tls_deinit(&core->tls);
+	coin_secret_wipe(&core->coin_sec);
 	pthread_mutex_destroy(&core->stats_lock);
 	free(core);
 }
@@ -266,7 +284,8 @@ int bftdns_core_start(const bftdns_core_conf_t *conf, bftdns_core_t **out)
 	}
 	bft_log(&core->conf.log, LOG_INFO, "coordinator started: replica %u of %u (f = %u), "
 	        "protocol %s, listening on %s port %u", core->conf.self + 1u, core->conf.n,
-	        core->conf.f, core->conf.ops->name, core->hosts[core->conf.self], core->listen_port);
+	        core->conf.f, core->production ? "atomic broadcast" : core->conf.ops->name,
+	        core->hosts[core->conf.self], core->listen_port);
 	*out = core;
 	return BFT_EOK;
 }
@@ -279,7 +298,22 @@ int bftdns_core_submit(bftdns_core_t *core, const uint8_t *data, size_t len)
 	if (atomic_load(&core->stop)) {
 		return BFT_ESTOPPED;
 	}
+	if (core->production) {
+		const uint8_t member = MUX_ABC;
+		return bft_inbox_push2(&core->inbox, &member, 1, data, len);
+	}
 	return bft_inbox_push(&core->inbox, data, len);
+}
+
+int bftdns_core_submit_to(bftdns_core_t *core, uint8_t member, const uint8_t *data, size_t len)
+{
+	if (core == NULL || !core->production || (data == NULL && len > 0)) {
+		return BFT_EINVAL;
+	}
+	if (atomic_load(&core->stop)) {
+		return BFT_ESTOPPED;
+	}
+	return bft_inbox_push2(&core->inbox, &member, 1, data, len);
 }
 
 void bftdns_core_stop(bftdns_core_t *core)

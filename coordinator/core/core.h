@@ -10,19 +10,36 @@
  * \file
  *
  * The coordinator: one thread with an epoll event loop that owns the TLS
- * links to every peer and drives one sans-I/O protocol instance (any
- * bft_protocol_ops_t; the atomic broadcast in production).
+ * links to every peer and drives one sans-I/O protocol instance.
  *
- *   bftdns_core_start()   validates, loads the link key, binds the listening
- *                         socket, creates the protocol, starts the thread
- *   bftdns_core_submit()  any thread, never blocks: an input for the
- *                         protocol (copied; BFT_EAGAIN when the inbox is full)
+ * In production (conf.ops NULL) that instance is the multiplexer (mux.h)
+ * with the atomic broadcast (abc.h) as its first member, keyed by the
+ * replica's coin key file; threshold signing is meant to join it as a
+ * second member. Tests and benchmarks may drive any bft_protocol_ops_t
+ * instead (conf.ops).
+ *
+ *   bftdns_core_start()   validates, loads the link key (and the coin key),
+ *                         binds the listening socket, creates the protocol,
+ *                         replays conf.resume, starts the thread
+ *   bftdns_core_submit()  any thread, never blocks: a request to order
+ *                         (copied; BFT_EAGAIN when the inbox is full)
  *   conf.deliver          called ON THE COORDINATOR THREAD for every protocol
- *                         output; must not block (copy and hand off)
+ *                         output, in order; must not block (copy and hand off)
  *   bftdns_core_stop()    stops and joins the thread, frees everything
  *
- * Time (CLOCK_MONOTONIC) and randomness (getrandom) are read by the loop
- * and given to the protocol as inputs (bft_env_t).
+ * Delivered batches (production): tag BFTDNS_CORE_OUT_BATCH, bytes as
+ * batch.h describes (batch_reader_open()): the batch number (epoch, 0, 1,
+ * 2, ... without gaps), the agreed time, the ordered requests with the
+ * replica each came in at. Every correct replica delivers the same bytes
+ * in the same order. A request given to several replicas is delivered
+ * once (within the dedup window, abc.h).
+ *
+ * Clocks: the loop reads two clocks once per iteration. CLOCK_MONOTONIC
+ * drives the links' timers (a clock step never fires or stalls a timer).
+ * CLOCK_REALTIME, in ms since the Unix epoch, is the protocol's
+ * env.now_ms: the atomic broadcast's agreed time is the median of the
+ * proposers' readings (doc/broadcast.md), so replicas' clocks should be
+ * kept in sync (NTP). Randomness is getrandom(2), given as env.random.
  *
  * Node indices are 0..n-1; replica-id in knot.conf is index + 1.
  */
@@ -33,8 +50,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coordinator/core/mux.h"
 #include "coordinator/net/log.h"
+#include "coordinator/proto/abc.h"
 #include "coordinator/proto/protocol.h"
+
+/*! Output tag of a delivered batch (production). */
+#define BFTDNS_CORE_OUT_BATCH	MUX_TAG(MUX_ABC, ABC_OUTPUT_BATCH)
 
 typedef struct bftdns_core bftdns_core_t;
 
@@ -48,12 +70,31 @@ typedef struct {
 /*! An output of the protocol (data valid during the call only). */
 typedef void (*bftdns_core_deliver_fn)(void *ctx, uint32_t tag, const uint8_t *data, size_t len);
 
+/*! A batch this replica delivered before (bytes of a BFTDNS_CORE_OUT_BATCH output). */
+typedef struct {
+	const uint8_t *data;
+	size_t len;
+} bftdns_core_batch_t;
+
 typedef struct {
 	uint16_t n;
 	uint16_t f;
 	bft_node_t self;                         /*!< 0..n-1. */
 	bftdns_core_peer_t peers[BFT_NODES_MAX]; /*!< peers[self]: where we listen, our pin. */
 	const char *key_file;                    /*!< Our link key (link-<id>.key, 0600). */
+	/* Production: the atomic broadcast (when ops is NULL). */
+	const char *coin_file;                   /*!< Our coin key share (coin-<id>.key, 0600). */
+	uint32_t batch_max;                      /*!< Requests per proposal [ABC_BATCH_DEFAULT]. */
+	uint32_t retain_max;                     /*!< Batches kept for lagging peers [ABC_RETAIN_DEFAULT]. */
+	/*! Batches delivered before a restart (the caller's log), oldest first,
+	 *  contiguous: replayed into the protocol before it starts (abc_restore()).
+	 *  Only read during bftdns_core_start(). */
+	const bftdns_core_batch_t *resume;
+	size_t resume_count;
+	/*! This replica ran before (implied by resume_count > 0): it stays silent
+	 *  in the epochs its earlier incarnation may have spoken in (abc_start()). */
+	bool restarted;
+	/* Tests and benchmarks: any protocol instead. */
 	const bft_protocol_ops_t *ops;
 	const void *proto_conf;
 	bftdns_core_deliver_fn deliver;          /*!< May be NULL. */
@@ -73,8 +114,15 @@ typedef struct {
 /*! Starts the coordinator. Errors are also logged with a sentence. */
 int bftdns_core_start(const bftdns_core_conf_t *conf, bftdns_core_t **out);
 
-/*! Any thread, never blocks: queues an input for the protocol. */
+/*!
+ * Any thread, never blocks: queues an input for the protocol; in
+ * production a request for the atomic broadcast (1..BATCH_REQUEST_MAX
+ * bytes). BFT_EAGAIN when the inbox is full (back-pressure).
+ */
 int bftdns_core_submit(bftdns_core_t *core, const uint8_t *data, size_t len);
+
+/*! Production: an input for mux member `member` (MUX_ABC, later MUX_TSIGN). */
+int bftdns_core_submit_to(bftdns_core_t *core, uint8_t member, const uint8_t *data, size_t len);
 
 /*! Stops the thread, closes every link, frees everything. NULL is fine. */
 void bftdns_core_stop(bftdns_core_t *core);
@@ -97,6 +145,8 @@ typedef struct {
 	uint64_t refused_handshakes; /*!< Incoming connections that failed TLS or HELLO. */
 	uint64_t loops;           /*!< Event loop iterations. */
 	bftdns_core_peer_stats_t peers[BFT_NODES_MAX];
+	bool abc_on;              /*!< Production: abc below is filled in. */
+	abc_stats_t abc;          /*!< The atomic broadcast's counters. */
 } bftdns_core_stats_t;
 
 /*! Any thread: a snapshot of the counters (published once per loop iteration). */

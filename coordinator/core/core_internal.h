@@ -10,8 +10,8 @@
  * \file
  *
  * The coordinator's state, shared by core.c (API, start/stop), loop.c (the
- * epoll loop, accepting, timers) and drive.c (feeding the protocol and
- * carrying out its steps). Everything here belongs to the coordinator
+ * epoll loop, accepting, timers), drive.c (feeding the protocol and
+ * carrying out its steps) and stack.c (the production protocol stack). Everything here belongs to the coordinator
  * thread once it runs, except the inbox, up_mask, stop and the published
  * stats (under stats_lock).
  */
@@ -26,6 +26,7 @@
 #include "coordinator/core/core.h"
 #include "coordinator/core/inbox.h"
 #include "coordinator/core/timer.h"
+#include "coordinator/crypto/coin.h"
 #include "coordinator/net/link.h"
 #include "coordinator/net/link_key.h"
 #include "coordinator/net/tls.h"
@@ -68,6 +69,7 @@ struct bftdns_core {
 	char hosts[BFT_NODES_MAX][64];
 	char pins[BFT_NODES_MAX][BFT_PIN_STR_MAX];
 	char key_file[4096];
+	char coin_file[4096];
 	bft_tls_t tls;
 	bft_link_t links[BFT_NODES_MAX];
 	core_reg_t link_reg[BFT_NODES_MAX];
@@ -85,8 +87,19 @@ struct bftdns_core {
 	core_local_t *local_head;
 	core_local_t *local_tail;
 	size_t local_count;
-	uint64_t now_ms;
+	uint64_t now_ms;                    /*!< CLOCK_MONOTONIC: timers, links. */
+	uint64_t wall_ms;                   /*!< CLOCK_REALTIME: the protocol's env.now_ms. */
 	bft_nodeset_t more;                 /*!< Links to serve again without waiting. */
+	/* The production stack (stack.c). */
+	bool production;
+	coin_public_t coin_pub;
+	coin_secret_t coin_sec;
+	abc_conf_t abc_conf;
+	mux_conf_t mux_conf;
+	uint64_t fetched_logged;
+	uint64_t fetched_log_ms;
+	bool gone_logged;
+	uint64_t gone_epoch;
 	uint64_t faults_logged[BFT_NODES_MAX];
 	pthread_t thread;
 	bool thread_started;
@@ -102,10 +115,22 @@ void *core_loop_main(void *arg);
 int core_listen(bftdns_core_t *core);
 uint64_t core_now_ms(void);
 
+uint64_t core_wall_ms(void);
+
 /* drive.c */
+/*! Runs the protocol's start hook (production: mux_start()) on the thread. */
+void core_drive_start(bftdns_core_t *core);
 int core_drive_input(bftdns_core_t *core, const uint8_t *data, size_t len);
 /*! A DATA payload from a peer (the links' callback). */
 void core_drive_message(void *ctx, bft_node_t from, const uint8_t *data, size_t len);
 /*! Handles up to CORE_LOCAL_PER_LOOP self-addressed messages; true if more wait. */
 bool core_drive_local(bftdns_core_t *core);
 void core_drive_free_local(bftdns_core_t *core);
+
+/* stack.c */
+/*! Production (conf.ops NULL): coin key, abc and mux confs; sets conf.ops. */
+int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len);
+/*! Replays conf.resume into the abc member (after create, before the thread). */
+int core_stack_resume(bftdns_core_t *core, char *why, size_t why_len);
+/*! Once per loop iteration: abc counters into the stats, operator log lines. */
+void core_stack_watch(bftdns_core_t *core);

@@ -35,9 +35,10 @@ static int drive_random(void *ctx, uint8_t *out, size_t len)
 	return done == len ? 0 : -1;
 }
 
+/* The protocol's clock is the wall clock: abc's agreed time is made of it (core.h). */
 static bft_env_t drive_env(const bftdns_core_t *core)
 {
-	bft_env_t env = { .now_ms = core->now_ms, .random = drive_random, .random_ctx = NULL };
+	bft_env_t env = { .now_ms = core->wall_ms, .random = drive_random, .random_ctx = NULL };
 	return env;
 }
 
@@ -120,6 +121,18 @@ static int drive_check(bftdns_core_t *core, int ret, const char *what)
 		bft_step_clear(&core->step);
 	}
 	return ret;
+}
+
+void core_drive_start(bftdns_core_t *core)
+{
+	if (!core->production) {
+		return;
+	}
+	bft_env_t env = drive_env(core);
+	int ret = mux_start(core->proto, &env, &core->step);
+	if (drive_check(core, ret, "the start") == BFT_EOK) {
+		drive_apply(core);
+	}
 }
 
 int core_drive_input(bftdns_core_t *core, const uint8_t *data, size_t len)

@@ -53,26 +53,38 @@ void bft_inbox_wake(bft_inbox_t *inbox)
 	(void)ret;
 }
 
-int bft_inbox_push(bft_inbox_t *inbox, const uint8_t *data, size_t len)
+int bft_inbox_push2(bft_inbox_t *inbox, const uint8_t *hdr, size_t hdr_len,
+                    const uint8_t *data, size_t len)
 {
+	if (len > SIZE_MAX - sizeof(bft_inbox_item_t) - hdr_len) {
+		return BFT_EINVAL;
+	}
 	if (atomic_fetch_add_explicit(&inbox->count, 1, memory_order_relaxed) >= inbox->max) {
 		atomic_fetch_sub_explicit(&inbox->count, 1, memory_order_relaxed);
 		return BFT_EAGAIN;
 	}
-	bft_inbox_item_t *item = malloc(sizeof(*item) + len);
+	bft_inbox_item_t *item = malloc(sizeof(*item) + hdr_len + len);
 	if (item == NULL) {
 		atomic_fetch_sub_explicit(&inbox->count, 1, memory_order_relaxed);
 		return BFT_ENOMEM;
 	}
 	cds_wfcq_node_init(&item->node);
-	item->len = len;
+	item->len = hdr_len + len;
+	if (hdr_len > 0) {
+		memcpy(item->data, hdr, hdr_len);
+	}
 	if (len > 0) {
-		memcpy(item->data, data, len);
+		memcpy(item->data + hdr_len, data, len);
 	}
 	atomic_store_explicit(&item->published, true, memory_order_release);
 	cds_wfcq_enqueue(&inbox->head, &inbox->tail, &item->node);
 	bft_inbox_wake(inbox);
 	return BFT_EOK;
+}
+
+int bft_inbox_push(bft_inbox_t *inbox, const uint8_t *data, size_t len)
+{
+	return bft_inbox_push2(inbox, NULL, 0, data, len);
 }
 
 bft_inbox_item_t *bft_inbox_pop(bft_inbox_t *inbox)

@@ -46,6 +46,9 @@ void bft_inbox_deinit(bft_inbox_t *inbox);
 
 /*! Any thread: copies data in and wakes the loop. BFT_EAGAIN if full. */
 int bft_inbox_push(bft_inbox_t *inbox, const uint8_t *data, size_t len);
+/*! The same for hdr followed by data, as one item (a tag byte in front). */
+int bft_inbox_push2(bft_inbox_t *inbox, const uint8_t *hdr, size_t hdr_len,
+                    const uint8_t *data, size_t len);
 
 /*! Any thread: wakes the loop without an item (used to stop it). */
 void bft_inbox_wake(bft_inbox_t *inbox);

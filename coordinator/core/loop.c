@@ -9,8 +9,9 @@
 /*
  * The coordinator thread: one epoll loop over the eventfd (inputs, stop),
  * the listening socket, the links and the accepted connections that are
- * not identified yet; timers from an indexed heap; the clock is read here
- * once per iteration and handed down.
+ * not identified yet; timers from an indexed heap; the clocks are read here
+ * once per iteration and handed down (monotonic to the links, wall clock to
+ * the protocol).
  */
 
 #include <assert.h>
@@ -37,6 +38,13 @@ uint64_t core_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t core_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
@@ -279,6 +287,7 @@ static void loop_publish(bftdns_core_t *core)
 		up |= bft_link_up(&core->links[i]) ? bft_nodeset_one(i) : 0;
 	}
 	core->stats.loops++;
+	core_stack_watch(core);
 	atomic_store(&core->up_mask, up);
 	pthread_mutex_lock(&core->stats_lock);
 	core->published = core->stats;
@@ -303,6 +312,7 @@ static void loop_once(bftdns_core_t *core, bool *busy)
 	struct epoll_event events[LOOP_EVENTS];
 	int count = epoll_wait(core->epfd, events, LOOP_EVENTS, loop_timeout(core, *busy));
 	core->now_ms = core_now_ms();
+	core->wall_ms = core_wall_ms();
 	for (int k = 0; k < count; k++) {
 		loop_dispatch(core, &events[k]);
 	}
@@ -328,11 +338,14 @@ void *core_loop_main(void *arg)
 	bftdns_core_t *core = arg;
 	bool busy = false;
 	core->now_ms = core_now_ms();
+	core->wall_ms = core_wall_ms();
 	for (bft_node_t i = 0; i < core->conf.n; i++) {
 		if (i != core->conf.self) {
 			loop_tick_link(core, i);
 		}
 	}
+	/* Our announcement waits in the send queues until the links are up. */
+	core_drive_start(core);
 	while (!atomic_load(&core->stop)) {
 		loop_once(core, &busy);
 	}

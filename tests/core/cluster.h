@@ -27,8 +27,10 @@
 #include <unistd.h>
 
 #include "coordinator/core/core.h"
+#include "coordinator/crypto/coin_file.h"
 #include "coordinator/net/link_key.h"
 #include "coordinator/proto/error.h"
+#include "coordinator/proto/prng.h"
 
 #define CLUSTER_OUTPUTS_MAX	20000
 #define CLUSTER_LOG_MAX		(64 << 10)
@@ -49,6 +51,7 @@ typedef struct {
 	char dir[64];
 	char pins[BFT_NODES_MAX][BFT_PIN_STR_MAX];
 	char keys[BFT_NODES_MAX][128];
+	char coins[BFT_NODES_MAX][128];   /* coin-<id>.key, after cluster_make_coin() */
 	uint16_t ports[BFT_NODES_MAX];
 	cluster_rec_t rec[BFT_NODES_MAX];
 	bftdns_core_t *cores[BFT_NODES_MAX];
@@ -173,6 +176,33 @@ static inline int cluster_make(cluster_t *c, unsigned n, unsigned extra)
 	return BFT_EOK;
 }
 
+/* Deals a coin key for the cluster (f = (n - 1) / 3) and writes coin-<id>.key files. */
+static inline int cluster_make_coin(cluster_t *c)
+{
+	coin_public_t pub;
+	coin_secret_t *secrets = calloc(COIN_PLAYERS_MAX, sizeof(*secrets));
+	int ret = secrets != NULL && coin_init() == COIN_EOK ? BFT_EOK : BFT_EIO;
+	bft_prng_t prng;
+	bft_prng_seed(&prng, c->n);
+	if (ret == BFT_EOK && coin_deal(c->n, (c->n - 1) / 3, bft_prng_random, &prng, &pub,
+	                                secrets) != COIN_EOK) {
+		ret = BFT_EIO;
+	}
+	for (unsigned i = 0; ret == BFT_EOK && i < c->n; i++) {
+		keys_err_t err;
+		snprintf(c->coins[i], sizeof(c->coins[i]), "%s/coin-%u.key", c->dir, i + 1);
+		if (coin_file_write_secret(c->coins[i], &pub, &secrets[i], false, &err) != KEYS_EOK) {
+			fprintf(stderr, "coin key %u: %s\n", i + 1, err.text);
+			ret = BFT_EIO;
+		}
+	}
+	for (unsigned i = 0; secrets != NULL && i < COIN_PLAYERS_MAX; i++) {
+		coin_secret_wipe(&secrets[i]);
+	}
+	free(secrets);
+	return ret;
+}
+
 /* The config of replica self, with protocol ops; outputs and logs go to rec[self]. */
 static inline void cluster_conf(cluster_t *c, unsigned self, const bft_protocol_ops_t *ops,
                                 bftdns_core_conf_t *conf)
@@ -195,6 +225,13 @@ static inline void cluster_conf(cluster_t *c, unsigned self, const bft_protocol_
 	conf->log.level_max = LOG_DEBUG;
 	conf->backoff_min_ms = 20;
 	conf->backoff_max_ms = 300;
+}
+
+/* The production config of replica self: the atomic broadcast with its coin key. */
+static inline void cluster_conf_abc(cluster_t *c, unsigned self, bftdns_core_conf_t *conf)
+{
+	cluster_conf(c, self, NULL, conf);
+	conf->coin_file = c->coins[self];
 }
 
 static inline void cluster_clear_rec(cluster_rec_t *rec)

@@ -1,0 +1,142 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+/*
+ * The production protocol stack: the coin key share from its file, the
+ * atomic broadcast's conf (coins named by the cluster id, so two replica
+ * groups never share a coin), the multiplexer with abc as member MUX_ABC,
+ * the replay of batches delivered before a restart, and the log lines that
+ * tell an operator how catch-up goes.
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "coordinator/core/core_internal.h"
+#include "coordinator/proto/batch.h"
+#include "coordinator/crypto/coin_file.h"
+#include "coordinator/proto/error.h"
+
+/* Catch-up progress lines at most this often. */
+#define STACK_LOG_EVERY_MS	1000
+
+static int stack_start_fresh(void *proto, const bft_env_t *env, bft_step_t *step)
+{
+	return abc_start(proto, false, env, step);
+}
+
+static int stack_start_restarted(void *proto, const bft_env_t *env, bft_step_t *step)
+{
+	return abc_start(proto, true, env, step);
+}
+
+static int stack_coin(bftdns_core_t *core, char *why, size_t why_len)
+{
+	const bftdns_core_conf_t *c = &core->conf;
+	keys_err_t err = { .text = "" };
+	if (c->coin_file == NULL) {
+		snprintf(why, why_len, "the atomic broadcast needs a coin key file");
+		return BFT_EINVAL;
+	}
+	if (coin_init() != COIN_EOK) {
+		snprintf(why, why_len, "libsodium cannot be initialised");
+		return BFT_EIO;
+	}
+	int ret = coin_file_read_secret(c->coin_file, &core->coin_pub, &core->coin_sec, &err);
+	if (ret != KEYS_EOK) {
+		snprintf(why, why_len, "%s", err.text);
+		return ret == KEYS_EPERM ? BFT_EAUTH : BFT_EINVAL;
+	}
+	if (core->coin_pub.n != c->n || core->coin_pub.f != c->f || core->coin_sec.id != c->self + 1u) {
+		snprintf(why, why_len, "%s is replica %u's coin key for n = %u, f = %u; this is "
+		         "replica %u of n = %u, f = %u", c->coin_file, core->coin_sec.id,
+		         core->coin_pub.n, core->coin_pub.f, c->self + 1u, c->n, c->f);
+		return BFT_EINVAL;
+	}
+	return BFT_EOK;
+}
+
+int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len)
+{
+	const bftdns_core_conf_t *c = &core->conf;
+	if (c->batch_max > BATCH_PROPOSAL_REQUESTS_MAX || c->retain_max > ABC_RETAIN_MAX) {
+		snprintf(why, why_len, "batch_max is at most %u and retain_max at most %u",
+		         BATCH_PROPOSAL_REQUESTS_MAX, ABC_RETAIN_MAX);
+		return BFT_EINVAL;
+	}
+	int ret = stack_coin(core, why, why_len);
+	if (ret != BFT_EOK) {
+		return ret;
+	}
+	core->abc_conf = (abc_conf_t){
+		.coin = { .pub = &core->coin_pub, .secrets = &core->coin_sec, .secret_count = 1 },
+		.session = core->tls.cluster_id, .session_len = sizeof(core->tls.cluster_id),
+		.batch_max = c->batch_max, .retain_max = c->retain_max,
+	};
+	bool restarted = c->restarted || c->resume_count > 0;
+	core->mux_conf = (mux_conf_t){
+		.members = { { .id = MUX_ABC, .ops = &abc_ops, .conf = &core->abc_conf,
+		               .start = restarted ? stack_start_restarted : stack_start_fresh } },
+		.count = 1,
+	};
+	core->production = true;
+	core->conf.ops = &mux_ops;
+	core->conf.proto_conf = &core->mux_conf;
+	return BFT_EOK;
+}
+
+int core_stack_resume(bftdns_core_t *core, char *why, size_t why_len)
+{
+	abc_t *abc = mux_member(core->proto, MUX_ABC);
+	for (size_t i = 0; i < core->conf.resume_count; i++) {
+		const bftdns_core_batch_t *b = &core->conf.resume[i];
+		int ret = abc_restore(abc, b->data, b->len);
+		if (ret != BFT_EOK) {
+			snprintf(why, why_len, "resume batch %zu of %zu: %s", i + 1, core->conf.resume_count,
+			         ret == BFT_EMALF ? "not a delivered batch" : "not the next batch");
+			return ret;
+		}
+	}
+	if (core->conf.resume_count > 0) {
+		abc_stats_t st;
+		abc_stats(abc, &st);
+		bft_log(&core->conf.log, LOG_INFO, "resumed from %zu delivered batches: next batch %llu",
+		        core->conf.resume_count, (unsigned long long)st.epoch);
+	}
+	return BFT_EOK;
+}
+
+/* Lines for an operator: catch-up progress, and a replica that cannot catch up. */
+void core_stack_watch(bftdns_core_t *core)
+{
+	if (!core->production) {
+		return;
+	}
+	abc_stats_t st;
+	abc_stats(mux_member(core->proto, MUX_ABC), &st);
+	core->stats.abc_on = true;
+	core->stats.abc = st;
+	if (st.batches_fetched > core->fetched_logged &&
+	    core->now_ms >= core->fetched_log_ms + STACK_LOG_EVERY_MS) {
+		bft_log(&core->conf.log, LOG_NOTICE, "catching up: %llu batches taken from peers "
+		        "so far, now at batch %llu", (unsigned long long)st.batches_fetched,
+		        (unsigned long long)st.epoch);
+		core->fetched_logged = st.batches_fetched;
+		core->fetched_log_ms = core->now_ms;
+	}
+	bool stuck = st.gone >= core->conf.f + 1u;
+	if (stuck && (!core->gone_logged || core->gone_epoch != st.epoch)) {
+		bft_log(&core->conf.log, LOG_ERR, "this replica is at batch %llu, but %u peers no "
+		        "longer keep it (they keep the last %u): it needs a state transfer, which is "
+		        "not implemented; it cannot take part until then",
+		        (unsigned long long)st.epoch, st.gone,
+		        core->conf.retain_max > 0 ? core->conf.retain_max : ABC_RETAIN_DEFAULT);
+		core->gone_logged = true;
+		core->gone_epoch = st.epoch;
+	}
+}
