@@ -7,15 +7,24 @@
  */
 
 /*
- * bftdns-node: one standalone coordinator (no knotd) running the
- * example-send protocol, for tests that need a replica in its own process.
+ * bftdns-node: one standalone coordinator (no knotd), for tests that need a
+ * replica in its own process.
  *
  *   bftdns-node --n N --self I --key FILE --peer HOST:PORT:PIN ... (N times, in order)
- *               [--every MS] [--lifetime S]
+ *               [--every MS] [--lifetime S] [--coin FILE --log FILE]
  *
- * Every MS milliseconds it sends "I:k" (k = 0, 1, ...) to every other replica
- * and prints each message it receives as "out TAG PAYLOAD" on stdout. It
- * stops on SIGTERM or SIGINT, or after S seconds (default 120) so that it
+ * Without --coin it runs the example-send protocol: every MS milliseconds it
+ * sends "I:k" (k = 0, 1, ...) to every other replica and prints each
+ * message it receives as "out TAG PAYLOAD" on stdout.
+ *
+ * With --coin it runs the atomic broadcast: every MS milliseconds it submits
+ * "req I:k", appends every delivered batch to the log FILE (u32 big-endian
+ * length, then the batch; flushed per batch, as a replica's batch log
+ * would be) and prints "batch EPOCH COUNT". At start it reads the log back
+ * and resumes after its last batch (a restarted replica), printing
+ * "resumed COUNT".
+ *
+ * It stops on SIGTERM or SIGINT, or after S seconds (default 120) so that it
  * can never outlive a test by accident.
  */
 
@@ -27,15 +36,43 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "coordinator/core/core.h"
+#include "coordinator/proto/batch.h"
 #include "coordinator/proto/error.h"
 #include "coordinator/proto/example_send.h"
 
+/* Batches read back from the log at start: at most this many. */
+#define NODE_RESUME_MAX	4096
+
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static FILE *node_log_file;
+
+/* The atomic broadcast's batches: logged (flushed) before they are printed. */
+static void node_deliver_batch(const uint8_t *data, size_t len)
+{
+	batch_reader_t br;
+	if (batch_reader_open(&br, data, len) != BFT_EOK) {
+		fprintf(stderr, "bftdns-node: a delivered batch does not parse\n");
+		return;
+	}
+	uint8_t hdr[4] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len };
+	if (fwrite(hdr, 1, 4, node_log_file) != 4 || fwrite(data, 1, len, node_log_file) != len ||
+	    fflush(node_log_file) != 0) {
+		fprintf(stderr, "bftdns-node: cannot write the batch log: %s\n", strerror(errno));
+	}
+	printf("batch %llu %u\n", (unsigned long long)br.epoch, br.count);
+	fflush(stdout);
+}
 
 static void node_deliver(void *ctx, uint32_t tag, const uint8_t *data, size_t len)
 {
+	if (tag == BFTDNS_CORE_OUT_BATCH && node_log_file != NULL) {
+		node_deliver_batch(data, len);
+		return;
+	}
 	pthread_mutex_lock(&out_lock);
 	/* The first bytes identify a message; big payloads are not echoed whole. */
 	printf("out %u %.*s\n", tag, (int)(len < 40 ? len : 40), (const char *)data);
@@ -68,7 +105,32 @@ static int node_peer(char *arg, bftdns_core_peer_t *peer)
 	return BFT_EOK;
 }
 
-static int node_args(int argc, char **argv, bftdns_core_conf_t *conf, long *every, long *lifetime)
+/* Reads the batch log back (a batch cut short by a kill is left out). */
+static size_t node_resume(const char *path, bftdns_core_batch_t *out, size_t max)
+{
+	FILE *in = fopen(path, "rb");
+	size_t count = 0;
+	while (in != NULL && count < max) {
+		uint8_t hdr[4];
+		if (fread(hdr, 1, 4, in) != 4) {
+			break;
+		}
+		size_t len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+		uint8_t *data = len <= BFT_MSG_MAX ? malloc(len) : NULL;
+		if (data == NULL || fread(data, 1, len, in) != len) {
+			free(data);
+			break;
+		}
+		out[count++] = (bftdns_core_batch_t){ .data = data, .len = len };
+	}
+	if (in != NULL) {
+		fclose(in);
+	}
+	return count;
+}
+
+static int node_args(int argc, char **argv, bftdns_core_conf_t *conf, long *every, long *lifetime,
+                     const char **log)
 {
 	static const struct option opts[] = {
 		{ "n", required_argument, NULL, 'n' },
@@ -77,6 +139,8 @@ static int node_args(int argc, char **argv, bftdns_core_conf_t *conf, long *ever
 		{ "peer", required_argument, NULL, 'p' },
 		{ "every", required_argument, NULL, 'e' },
 		{ "lifetime", required_argument, NULL, 'l' },
+		{ "coin", required_argument, NULL, 'c' },
+		{ "log", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned peers = 0;
@@ -88,6 +152,8 @@ static int node_args(int argc, char **argv, bftdns_core_conf_t *conf, long *ever
 		case 'k': conf->key_file = optarg; break;
 		case 'e': *every = atol(optarg); break;
 		case 'l': *lifetime = atol(optarg); break;
+		case 'c': conf->coin_file = optarg; conf->ops = NULL; break;
+		case 'g': *log = optarg; break;
 		case 'p':
 			if (peers >= BFT_NODES_MAX || node_peer(optarg, &conf->peers[peers++]) != BFT_EOK) {
 				return BFT_EINVAL;
@@ -98,11 +164,18 @@ static int node_args(int argc, char **argv, bftdns_core_conf_t *conf, long *ever
 		}
 	}
 	conf->f = (uint16_t)((conf->n - 1) / 3);
-	return peers == conf->n && *every > 0 && *lifetime > 0 ? BFT_EOK : BFT_EINVAL;
+	bool abc_ok = (conf->coin_file == NULL) == (*log == NULL);
+	return peers == conf->n && *every > 0 && *lifetime > 0 && abc_ok ? BFT_EOK : BFT_EINVAL;
 }
 
 static void node_tick(bftdns_core_t *core, const bftdns_core_conf_t *conf, unsigned k)
 {
+	if (conf->coin_file != NULL) {
+		char req[48];
+		int len = snprintf(req, sizeof(req), "req %u:%u", conf->self, k);
+		bftdns_core_submit(core, (const uint8_t *)req, (size_t)len);
+		return;
+	}
 	char text[32];
 	uint8_t input[64];
 	size_t len = 0;
@@ -119,10 +192,29 @@ int main(int argc, char **argv)
 	                            .log = { .fn = node_log, .level_max = LOG_NOTICE },
 	                            .backoff_min_ms = 20, .backoff_max_ms = 300 };
 	long every = 50, lifetime = 120;
-	if (node_args(argc, argv, &conf, &every, &lifetime) != BFT_EOK) {
+	const char *log = NULL;
+	if (node_args(argc, argv, &conf, &every, &lifetime, &log) != BFT_EOK) {
 		fprintf(stderr, "usage: bftdns-node --n N --self I --key FILE --peer HOST:PORT:PIN ... "
-		                "[--every MS] [--lifetime S]\n");
+		                "[--every MS] [--lifetime S] [--coin FILE --log FILE]\n");
 		return 2;
+	}
+	static bftdns_core_batch_t resume[NODE_RESUME_MAX];
+	if (log != NULL) {
+		conf.resume = resume;
+		conf.resume_count = node_resume(log, resume, NODE_RESUME_MAX);
+		/* Appends after the last whole batch (a torn one is cut off). */
+		size_t keep = 0;
+		for (size_t i = 0; i < conf.resume_count; i++) {
+			keep += 4 + resume[i].len;
+		}
+		node_log_file = fopen(log, conf.resume_count > 0 ? "r+b" : "wb");
+		if (node_log_file == NULL || fseek(node_log_file, (long)keep, SEEK_SET) != 0 ||
+		    ftruncate(fileno(node_log_file), (off_t)keep) != 0) {
+			fprintf(stderr, "bftdns-node: cannot open %s: %s\n", log, strerror(errno));
+			return 1;
+		}
+		printf("resumed %zu\n", conf.resume_count);
+		fflush(stdout);
 	}
 	sigset_t stop;
 	sigemptyset(&stop);
@@ -130,7 +222,11 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	bftdns_core_t *core = NULL;
-	if (bftdns_core_start(&conf, &core) != BFT_EOK) {
+	int started = bftdns_core_start(&conf, &core);
+	for (size_t i = 0; i < conf.resume_count; i++) {
+		free((void *)resume[i].data);
+	}
+	if (started != BFT_EOK) {
 		return 1;
 	}
 	/* The tick pace comes from sigtimedwait's timeout; a signal ends the loop. */
@@ -144,5 +240,8 @@ int main(int argc, char **argv)
 		node_tick(core, &conf, (unsigned)k);
 	}
 	bftdns_core_stop(core);
+	if (node_log_file != NULL) {
+		fclose(node_log_file);
+	}
 	return 0;
 }
