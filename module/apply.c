@@ -13,6 +13,7 @@
 
 #include "module/apply.h"
 #include "module/batchlog.h"
+#include "module/history.h"
 #include "module/signer.h"
 
 /*! Wait for the zone to be loaded (or a reload to finish): 100 ms steps. */
@@ -28,6 +29,17 @@ void bftdns_apply_deliver(bftdns_t *ctx, bftdns_batch_t *batch)
 static bool apply_may_retry(int ret)
 {
 	return ret == KNOT_ENOZONE || ret == KNOT_EEMPTYZONE || ret == KNOT_EBUSY;
+}
+
+/*! Answers the local clients of a batch that is not applied. */
+static void apply_answer_all(bftdns_t *ctx, bftdns_batch_t *batch, uint16_t rcode)
+{
+	for (size_t i = 0; i < batch->count; i++) {
+		if (batch->requests[i]->client != NULL) {
+			uatomic_dec(&ctx->inflight);
+		}
+	}
+	bftdns_batch_fail(batch, rcode);
 }
 
 static int apply_change(bftdns_t *ctx, knotd_change_t *change, uint64_t seq)
@@ -50,6 +62,13 @@ static int apply_change(bftdns_t *ctx, knotd_change_t *change, uint64_t seq)
 
 static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 {
+	/* After a lost batch this replica's zone would differ from the
+	 * others': it applies nothing more (and says so at the loss). */
+	if (uatomic_read(&ctx->diverged)) {
+		apply_answer_all(ctx, batch, KNOT_RCODE_SERVFAIL);
+		return;
+	}
+
 	if (ctx->batch_log != NULL) {
 		int ret = bftdns_batchlog_write(ctx->batch_log, batch);
 		if (ret != KNOT_EOK) {
@@ -109,8 +128,14 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 	}
 	knotd_mod_stats_incr(ctx->mod, 0, BFTDNS_CTR_BATCHES, 0, 1);
 
+	/* Applied (or failed the same way on every replica): a coordinator
+	 * started after a reload goes on after it. Not for a batch this
+	 * instance could not apply because its zone went to a new instance. */
+	if (batch->raw != NULL && !apply_may_retry(ret)) {
+		(void)bftdns_history_record(knotd_mod_zone(ctx->mod), batch->raw, batch->raw_len);
+	}
 	free(updates);
-	free(batch);
+	bftdns_batch_free(batch);
 }
 
 static void *apply_main(void *arg)

@@ -49,6 +49,14 @@ bftdns_batch_t *bftdns_batch_new(size_t capacity)
 	return calloc(1, sizeof(bftdns_batch_t) + capacity * sizeof(bftdns_request_t *));
 }
 
+void bftdns_batch_free(bftdns_batch_t *batch)
+{
+	if (batch != NULL) {
+		free(batch->raw);
+		free(batch);
+	}
+}
+
 void bftdns_batch_fail(bftdns_batch_t *batch, uint16_t rcode)
 {
 	if (batch == NULL) {
@@ -57,5 +65,5 @@ void bftdns_batch_fail(bftdns_batch_t *batch, uint16_t rcode)
 	for (size_t i = 0; i < batch->count; i++) {
 		bftdns_request_finish(batch->requests[i], rcode);
 	}
-	free(batch);
+	bftdns_batch_free(batch);
 }

@@ -42,6 +42,8 @@ typedef struct {
 	struct cds_wfcq_node node;
 	uint64_t seq;            /*!< Batch number, from 1. */
 	uint64_t now;            /*!< Agreed time of the batch (seconds since the epoch). */
+	uint8_t *raw;            /*!< replicas > 1: the bytes as delivered (history.h), or NULL. */
+	size_t raw_len;
 	size_t count;
 	bftdns_request_t *requests[];
 } bftdns_batch_t;
@@ -53,6 +55,9 @@ bftdns_request_t *bftdns_request_sign(void);
 void bftdns_request_finish(bftdns_request_t *request, uint16_t rcode);
 
 bftdns_batch_t *bftdns_batch_new(size_t capacity);
+
+/*! Frees a batch whose requests were finished. */
+void bftdns_batch_free(bftdns_batch_t *batch);
 
 /*! Answers every request still in the batch with rcode and frees it. */
 void bftdns_batch_fail(bftdns_batch_t *batch, uint16_t rcode);

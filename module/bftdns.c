@@ -23,6 +23,7 @@
 #include "module/conf.h"
 #include "module/intake.h"
 #include "module/order.h"
+#include "module/replica.h"
 #include "module/signer.h"
 
 static const char *counter_names[] = {
@@ -35,8 +36,10 @@ static const char *counter_names[] = {
 
 static void bftdns_free(bftdns_t *ctx)
 {
-	/* Order first: the apply thread then answers what was never ordered. */
+	/* Order first: the apply thread then answers what was never ordered;
+	 * the core next, so that nothing is delivered to a stopped apply. */
 	bftdns_order_stop(ctx);
+	bftdns_replica_stop(ctx);
 	bftdns_apply_stop(ctx);
 	bftdns_queue_deinit(&ctx->intake);
 	bftdns_queue_deinit(&ctx->delivered);
@@ -75,12 +78,6 @@ int bftdns_load(knotd_mod_t *mod)
 		              "(misbehave 0x%x, knot.conf); never run it in production",
 		              ctx->conf.misbehave);
 	}
-	if (ctx->conf.replicas > 1) {
-		knotd_mod_log(mod, LOG_ERR, "replicas %u: this build orders changes of a "
-		              "single replica only (replicas 1, faults 0)", ctx->conf.replicas);
-		bftdns_free(ctx);
-		return KNOT_ENOTSUP;
-	}
 
 	ret = bftdns_signer_load(mod, &ctx->conf, &ctx->signer);
 	if (ret != KNOT_EOK) {
@@ -110,6 +107,7 @@ int bftdns_load(knotd_mod_t *mod)
 	if ((ret = bftdns_queue_init(&ctx->intake)) != KNOT_EOK ||
 	    (ret = bftdns_queue_init(&ctx->delivered)) != KNOT_EOK ||
 	    (ret = bftdns_apply_start(ctx)) != KNOT_EOK ||
+	    (ctx->conf.replicas > 1 && (ret = bftdns_replica_start(ctx)) != KNOT_EOK) ||
 	    (ret = bftdns_order_start(ctx)) != KNOT_EOK) {
 		bftdns_free(ctx);
 		return ret;

@@ -34,6 +34,7 @@
 #include "module/queue.h"
 
 struct bftdns_signer;
+typedef struct bftdns_replica bftdns_replica_t;
 
 /*! Statistics counters (knotc stats), in registration order. */
 enum {
@@ -60,6 +61,10 @@ typedef struct bftdns {
 	bool order_started;
 	bool apply_started;
 
-	uint64_t batches_delivered;     /*!< Order thread only. */
+	bftdns_replica_t *replica;      /*!< replicas > 1: the coordinator (replica.h). */
+	int diverged;                   /*!< A delivered batch was lost: apply no more (uatomic). */
+	unsigned links_up_logged;       /*!< Order thread: links up when last logged. */
+
+	uint64_t batches_delivered;     /*!< Order thread (n = 1) or core thread (n > 1). */
 	uint64_t batches_applied;       /*!< Set by the apply thread (uatomic). */
 } bftdns_t;

@@ -16,6 +16,7 @@
 #include "module/batch.h"
 #include "module/batchlog.h"
 #include "module/order.h"
+#include "module/replica.h"
 
 /*! Batches delivered and not applied yet: one applying, one waiting. */
 #define ORDER_PIPELINE	2
@@ -119,10 +120,107 @@ static void order_replay(bftdns_t *ctx)
 	fclose(log);
 }
 
+/*! Logs when the number of peers with a link up changes (n > 1). */
+static void order_log_links(bftdns_t *ctx)
+{
+	unsigned up = bftdns_replica_links_up(ctx);
+	if (up == ctx->links_up_logged) {
+		return;
+	}
+	ctx->links_up_logged = up;
+	unsigned peers = ctx->conf.replicas - 1;
+	if (up == peers) {
+		knotd_mod_log(ctx->mod, LOG_INFO, "links up to all %u peers", peers);
+	} else {
+		knotd_mod_log(ctx->mod, LOG_NOTICE, "links up to %u of %u peers", up, peers);
+	}
+}
+
+/*!
+ * Submits one request to the broadcast; answers it if that is impossible.
+ * False if the inbox is full (the request is kept in *held for later).
+ */
+static bool order_submit(bftdns_t *ctx, bftdns_request_t *request, bftdns_request_t **held)
+{
+	int ret = bftdns_replica_submit(ctx, request);
+	if (ret == KNOT_EBUSY) {
+		*held = request;
+		return false;
+	}
+	if (ret != KNOT_EOK) {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "request not submitted for ordering (%s)",
+		              knot_strerror(ret));
+		if (request->client != NULL) {
+			uatomic_dec(&ctx->inflight);
+		}
+		bftdns_request_finish(request, KNOT_RCODE_SERVFAIL);
+	}
+	return true;
+}
+
+/*!
+ * The order step of a replica of a group: every request goes to the atomic
+ * broadcast (replica.c), which delivers the batches to the apply thread on
+ * every replica; this thread reads no batch time (the broadcast agrees on
+ * it). A signing proposal is submitted at start and every refresh-interval.
+ */
+static void order_replicated(bftdns_t *ctx)
+{
+	const uint64_t interval_ms = (uint64_t)ctx->conf.refresh_interval * 1000;
+	uint64_t next_sign_ms = monotonic_ms();
+	bftdns_request_t *held = NULL;
+
+	/* After knotc reload the old instance holds the port until Knot
+	 * unloads it, after this instance was loaded. */
+	unsigned attempts = 0;
+	while (!uatomic_read(&ctx->stopping) && bftdns_replica_run_core(ctx) != KNOT_EOK) {
+		attempts++;
+		(void)bftdns_queue_wait(&ctx->intake, attempts < 50 ? 200 : 5000);
+	}
+
+	while (!uatomic_read(&ctx->stopping)) {
+		order_log_links(ctx);
+		if (held != NULL) {
+			bftdns_request_t *again = held;
+			held = NULL;
+			if (!order_submit(ctx, again, &held)) {
+				(void)bftdns_queue_wait(&ctx->intake, 10);
+				continue;
+			}
+		}
+		if (monotonic_ms() >= next_sign_ms) {
+			next_sign_ms = monotonic_ms() + interval_ms;
+			bftdns_request_t *sign = bftdns_request_sign();
+			if (sign != NULL && !order_submit(ctx, sign, &held)) {
+				continue;
+			}
+		}
+		struct cds_wfcq_node *node = bftdns_queue_pop(&ctx->intake);
+		if (node != NULL) {
+			(void)order_submit(ctx, caa_container_of(node, bftdns_request_t, node), &held);
+			continue;
+		}
+		/* At most a second: the link state is logged as it changes. */
+		(void)bftdns_queue_wait(&ctx->intake, 1000);
+	}
+	if (held != NULL) {
+		if (held->client != NULL) {
+			uatomic_dec(&ctx->inflight);
+		}
+		bftdns_request_finish(held, KNOT_RCODE_SERVFAIL);
+	}
+}
+
 static void *order_main(void *arg)
 {
 	bftdns_t *ctx = arg;
 	rcu_register_thread();
+
+	if (ctx->conf.replicas > 1) {
+		order_replicated(ctx);
+		rcu_unregister_thread();
+		return NULL;
+	}
 
 	if (ctx->conf.replay != NULL) {
 		order_replay(ctx);

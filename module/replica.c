@@ -1,0 +1,357 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <urcu/uatomic.h>
+
+#include "coordinator/core/core.h"
+#include "coordinator/net/link_key.h"
+#include "coordinator/proto/batch.h"
+#include "coordinator/proto/error.h"
+#include "module/apply.h"
+#include "module/history.h"
+#include "module/replica.h"
+
+#define ENVELOPE_VERSION	1
+#define ENVELOPE_HDR		10
+/*! A DNS header: the least an UPDATE can be. */
+#define ENVELOPE_UPDATE_MIN	12
+
+/*! A local request waiting for its batch, by handle. */
+typedef struct pending {
+	struct pending *next;
+	uint64_t handle;
+	bftdns_request_t *request;
+} pending_t;
+
+struct bftdns_replica {
+	bftdns_core_t *core;
+	char hosts[SHOUP_PLAYERS_MAX][INET6_ADDRSTRLEN];
+	char own_pin[BFT_PIN_STR_MAX];
+	bftdns_core_conf_t core_conf;  /*!< Filled at load; the core starts later. */
+	pthread_mutex_t lock;          /*!< Guards pending (order and core threads). */
+	pending_t *pending;
+	uint64_t handle_next;          /*!< Order thread only. */
+};
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++) {
+		v = v << 8 | p[i];
+	}
+	return v;
+}
+
+/*! Takes the pending local request with this handle out of the table. */
+static bftdns_request_t *pending_take(bftdns_replica_t *rep, uint64_t handle)
+{
+	bftdns_request_t *found = NULL;
+	pthread_mutex_lock(&rep->lock);
+	for (pending_t **p = &rep->pending; *p != NULL; p = &(*p)->next) {
+		if ((*p)->handle == handle) {
+			pending_t *hit = *p;
+			*p = hit->next;
+			found = hit->request;
+			free(hit);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&rep->lock);
+	return found;
+}
+
+/*!
+ * One ordered request as this replica applies it. Peer bytes: every field
+ * is checked; a malformed request is left out (the same on every correct
+ * replica, since all see the same bytes). NULL if left out.
+ */
+static bftdns_request_t *request_of_envelope(bftdns_t *ctx, bft_node_t origin,
+                                             const uint8_t *req, size_t len)
+{
+	if (len < ENVELOPE_HDR || req[0] != ENVELOPE_VERSION) {
+		return NULL;
+	}
+	uint8_t kind = req[1];
+	uint64_t handle = get_u64(req + 2);
+	const uint8_t *wire = req + ENVELOPE_HDR;
+	size_t wire_len = len - ENVELOPE_HDR;
+	if (kind == BFTDNS_OP_SIGN) {
+		return (wire_len == 0) ? bftdns_request_sign() : NULL;
+	}
+	if (kind != BFTDNS_OP_UPDATE || wire_len < ENVELOPE_UPDATE_MIN) {
+		return NULL;
+	}
+
+	/* It came in here: its client waits (unless it was a previous
+	 * incarnation's, whose client got SERVFAIL at unload). */
+	if ((unsigned)origin + 1 == ctx->conf.replica_id) {
+		bftdns_request_t *local = pending_take(ctx->replica, handle);
+		if (local != NULL) {
+			return local;
+		}
+	}
+
+	bftdns_request_t *request = calloc(1, sizeof(*request));
+	uint8_t *copy = malloc(wire_len);
+	if (request == NULL || copy == NULL) {
+		free(request);
+		free(copy);
+		return NULL;
+	}
+	memcpy(copy, wire, wire_len);
+	request->kind = BFTDNS_OP_UPDATE;
+	request->owned_wire = copy;
+	request->wire = copy;
+	request->wire_len = wire_len;
+	return request;
+}
+
+/*! Core thread: a delivered batch goes to the apply thread (never blocks). */
+static void replica_deliver(void *arg, uint32_t tag, const uint8_t *data, size_t len)
+{
+	bftdns_t *ctx = arg;
+	if (tag != BFTDNS_CORE_OUT_BATCH) {
+		return;
+	}
+
+	batch_reader_t br;
+	if (batch_reader_open(&br, data, len) != BFT_EOK) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "delivered batch is malformed, replica stops "
+		              "applying");
+		uatomic_set(&ctx->diverged, 1);
+		return;
+	}
+	bftdns_batch_t *batch = bftdns_batch_new(br.count);
+	if (batch == NULL) {
+		/* Skipping a batch would make this replica's zone differ from
+		 * the others': stop applying instead, loudly. */
+		knotd_mod_log(ctx->mod, LOG_ERR, "batch %"PRIu64": no memory, replica stops "
+		              "applying", br.epoch);
+		uatomic_set(&ctx->diverged, 1);
+		return;
+	}
+	batch->raw = malloc(len);
+	if (batch->raw == NULL) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "batch %"PRIu64": no memory, replica stops "
+		              "applying", br.epoch);
+		uatomic_set(&ctx->diverged, 1);
+		bftdns_batch_free(batch);
+		return;
+	}
+	memcpy(batch->raw, data, len);
+	batch->raw_len = len;
+	batch->seq = br.epoch + 1;
+	batch->now = br.time_ms / 1000;
+
+	bft_node_t proposer, origin;
+	const uint8_t *req;
+	size_t req_len;
+	while (batch->count < br.count &&
+	       batch_reader_next(&br, &proposer, &origin, &req, &req_len)) {
+		bftdns_request_t *request = request_of_envelope(ctx, origin, req, req_len);
+		if (request != NULL) {
+			batch->requests[batch->count++] = request;
+		}
+	}
+	ctx->batches_delivered = batch->seq;
+	bftdns_apply_deliver(ctx, batch);
+}
+
+/*! Core log lines go to Knot's log with the zone. */
+static void replica_log(void *arg, int level, const char *msg)
+{
+	bftdns_t *ctx = arg;
+	knotd_mod_log(ctx->mod, level, "%s", msg);
+}
+
+int bftdns_replica_start(bftdns_t *ctx)
+{
+	const bftdns_conf_t *c = &ctx->conf;
+	bftdns_replica_t *rep = calloc(1, sizeof(*rep));
+	if (rep == NULL) {
+		return KNOT_ENOMEM;
+	}
+	pthread_mutex_init(&rep->lock, NULL);
+	/* Handles of an earlier incarnation must not match this one's: its
+	 * batches may still be delivered after a restart. Not on the apply
+	 * path: a handle only finds a local client. */
+	uint32_t incarnation = 0;
+	if (getrandom(&incarnation, sizeof(incarnation), 0) != sizeof(incarnation)) {
+		incarnation = (uint32_t)(uintptr_t)rep;
+	}
+	rep->handle_next = (uint64_t)incarnation << 32;
+	ctx->replica = rep;
+
+	bftdns_core_conf_t *ccp = &rep->core_conf;
+	*ccp = (bftdns_core_conf_t) {
+		.n = c->replicas,
+		.f = c->faults,
+		.self = c->replica_id - 1,
+		.key_file = c->link_key,
+		.coin_file = c->coin_key,
+		.batch_max = c->batch_limit,
+		.deliver = replica_deliver,
+		.deliver_ctx = ctx,
+		.log = { .fn = replica_log, .ctx = ctx },
+	};
+	for (unsigned i = 0; i <= c->peer_count; i++) {
+		const struct sockaddr_storage *addr = (i < c->peer_count) ? &c->peers[i].addr :
+		                                                            &c->listen_addr;
+		unsigned id = (i < c->peer_count) ? c->peers[i].id : c->replica_id;
+		char *host = rep->hosts[id - 1];
+		const void *ip = (addr->ss_family == AF_INET) ?
+			(const void *)&((const struct sockaddr_in *)addr)->sin_addr :
+			(const void *)&((const struct sockaddr_in6 *)addr)->sin6_addr;
+		uint16_t port = (addr->ss_family == AF_INET) ?
+			((const struct sockaddr_in *)addr)->sin_port :
+			((const struct sockaddr_in6 *)addr)->sin6_port;
+		inet_ntop(addr->ss_family, ip, host, INET6_ADDRSTRLEN);
+		ccp->peers[id - 1].host = host;
+		ccp->peers[id - 1].port = ntohs(port);
+		ccp->peers[id - 1].pin = (i < c->peer_count) ? c->peers[i].pin : rep->own_pin;
+	}
+
+	char why[BFT_WHY_MAX];
+	if (bft_link_key_pin(c->link_key, rep->own_pin, why, sizeof(why)) != BFT_EOK) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "link key '%s' unusable: %s", c->link_key, why);
+		bftdns_replica_stop(ctx);
+		return KNOT_EINVAL;
+	}
+
+	return KNOT_EOK;
+}
+
+int bftdns_replica_run_core(bftdns_t *ctx)
+{
+	bftdns_replica_t *rep = ctx->replica;
+	if (rep->core != NULL) {
+		return KNOT_EOK;
+	}
+
+	uint8_t *kept[BFTDNS_HISTORY_MAX];
+	size_t kept_len[BFTDNS_HISTORY_MAX];
+	ssize_t count = bftdns_history_copy(knotd_mod_zone(ctx->mod), kept, kept_len);
+	if (count < 0) {
+		return KNOT_ENOMEM;
+	}
+	bftdns_core_batch_t resume[BFTDNS_HISTORY_MAX];
+	for (ssize_t i = 0; i < count; i++) {
+		resume[i] = (bftdns_core_batch_t) { .data = kept[i], .len = kept_len[i] };
+	}
+	bftdns_core_conf_t cc = rep->core_conf;
+	cc.resume = resume;
+	cc.resume_count = (size_t)count;
+
+	int ret = bftdns_core_start(&cc, &rep->core);
+	bftdns_history_free(kept, (size_t)count);
+	if (ret != BFT_EOK) {
+		rep->core = NULL;
+		return KNOT_ERROR;
+	}
+	knotd_mod_log(ctx->mod, LOG_INFO, "coordinator started, links on %s to %u peers%s",
+	              ctx->conf.listen, ctx->conf.peer_count,
+	              count > 0 ? ", resumed after the last applied batch" : "");
+	return KNOT_EOK;
+}
+
+void bftdns_replica_stop(bftdns_t *ctx)
+{
+	bftdns_replica_t *rep = ctx->replica;
+	if (rep == NULL) {
+		return;
+	}
+	bftdns_core_stop(rep->core);
+	while (rep->pending != NULL) {
+		pending_t *p = rep->pending;
+		rep->pending = p->next;
+		uatomic_dec(&ctx->inflight);
+		bftdns_request_finish(p->request, KNOT_RCODE_SERVFAIL);
+		free(p);
+	}
+	pthread_mutex_destroy(&rep->lock);
+	free(rep);
+	ctx->replica = NULL;
+}
+
+int bftdns_replica_submit(bftdns_t *ctx, bftdns_request_t *request)
+{
+	bftdns_replica_t *rep = ctx->replica;
+	size_t wire_len = (request->kind == BFTDNS_OP_UPDATE) ? request->wire_len : 0;
+	if (wire_len > BATCH_REQUEST_MAX - ENVELOPE_HDR) {
+		return KNOT_ESPACE;
+	}
+	uint8_t *env = malloc(ENVELOPE_HDR + wire_len);
+	pending_t *p = calloc(1, sizeof(*p));
+	if (env == NULL || p == NULL) {
+		free(env);
+		free(p);
+		return KNOT_ENOMEM;
+	}
+	uint64_t handle = rep->handle_next++;
+	env[0] = ENVELOPE_VERSION;
+	env[1] = (uint8_t)request->kind;
+	put_u64(env + 2, handle);
+	if (wire_len > 0) {
+		memcpy(env + ENVELOPE_HDR, request->wire, wire_len);
+	}
+
+	/* In the table before the broadcast can deliver it. */
+	bool local_client = (request->kind == BFTDNS_OP_UPDATE);
+	if (local_client) {
+		p->handle = handle;
+		p->request = request;
+		pthread_mutex_lock(&rep->lock);
+		p->next = rep->pending;
+		rep->pending = p;
+		pthread_mutex_unlock(&rep->lock);
+	}
+
+	int ret = (rep->core == NULL) ? BFT_EAGAIN :
+	          bftdns_core_submit(rep->core, env, ENVELOPE_HDR + wire_len);
+	free(env);
+	if (ret != BFT_EOK) {
+		if (local_client) {
+			(void)pending_take(rep, handle);
+		} else {
+			free(p);
+		}
+		return (ret == BFT_EAGAIN) ? KNOT_EBUSY : KNOT_ERROR;
+	}
+	if (!local_client) {
+		/* A proposal has no client: the delivered copy is what counts. */
+		free(p);
+		bftdns_request_finish(request, KNOT_RCODE_NOERROR);
+	}
+	return KNOT_EOK;
+}
+
+unsigned bftdns_replica_links_up(const bftdns_t *ctx)
+{
+	if (ctx->replica == NULL || ctx->replica->core == NULL) {
+		return 0;
+	}
+	bft_nodeset_t up = bftdns_core_links_up(ctx->replica->core);
+	unsigned count = 0;
+	for (unsigned i = 0; i < ctx->conf.replicas; i++) {
+		count += bft_nodeset_has(up, i) ? 1 : 0;
+	}
+	return count;
+}

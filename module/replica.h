@@ -1,0 +1,56 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * A replica of a group (replicas > 1): the coordinator core (its own thread
+ * inside knotd: TLS links and the atomic broadcast) started at load and
+ * stopped at unload, and the two ends of ordering through it.
+ *
+ *   order thread    bftdns_replica_submit(): a request (a taken-over
+ *                   UPDATE, or this replica's signing proposal) goes to
+ *                   the broadcast as an envelope; a local client waits in
+ *                   the pending table under its handle
+ *   core thread     every delivered batch becomes a bftdns_batch_t for the
+ *                   apply thread, with the batch's agreed time; a request
+ *                   that came in here gets its client back from the table
+ *
+ * Envelope (the request bytes the broadcast orders; peers' envelopes are
+ * untrusted and checked): u8 version 1, u8 kind (bftdns_op_kind_t), u64
+ * handle (big endian; unique per replica incarnation), then the UPDATE
+ * message (kind UPDATE: 12..65535 bytes; kind SIGN: nothing).
+ */
+
+#pragma once
+
+#include "module/batch.h"
+#include "module/bftdns.h"
+
+/*! Load: checks the link key and prepares the core's configuration. */
+int bftdns_replica_start(bftdns_t *ctx);
+
+/*!
+ * Order thread: starts the core if it is not running, resuming after the
+ * zone's last applied batch (history.h). Fails while the previous module
+ * instance (knotc reload) still holds the link port: the caller retries.
+ */
+int bftdns_replica_run_core(bftdns_t *ctx);
+
+/*! Stops the core; local requests still pending are answered SERVFAIL. */
+void bftdns_replica_stop(bftdns_t *ctx);
+
+/*!
+ * Order thread: hands a request to the broadcast. KNOT_EOK (the request
+ * is now the replica's), KNOT_EBUSY (inbox full: keep it, try later), or
+ * another error (the caller answers it).
+ */
+int bftdns_replica_submit(bftdns_t *ctx, bftdns_request_t *request);
+
+/*! Number of peers whose links are up now. */
+unsigned bftdns_replica_links_up(const bftdns_t *ctx);

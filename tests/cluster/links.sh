@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Four knotd replicas on 127.0.0.1, keys from bftdns-keygen: the module
+# starts the coordinator inside each knotd and every replica logs its links
+# up to all peers; knotc reload of one replica restarts its coordinator and
+# the links come back; every knotd is still running at the end.
+. "$(dirname "$0")/lib.sh"
+
+cluster_keys "$TMP" 4 1
+cluster_start
+
+for i in 1 2 3 4; do
+	cluster_wait_links "$i" 300 || fail "replica $i: links not all up"
+	grep -q "coordinator started, links on 127.0.0.1@${CLUSTER_LINK_PORT[i]} to 3 peers" \
+		"$TMP/replica-$i/knot.log" || fail "replica $i: no coordinator start line"
+done
+log "4 replicas: every replica has its links up to the 3 others"
+
+# knotc reload: a new module instance with a new coordinator; the old one
+# stops and releases the port. Twice, to see it is not a one-off.
+for round in 1 2; do
+	"$KNOTC" -c "$TMP/replica-2/knot.conf" -t 10 reload >/dev/null ||
+		fail "knotc reload of replica 2 failed"
+	want=$((round + 1))
+	wait_for 300 bash -c "[ \$(grep -c 'links up to all 3 peers' '$TMP/replica-2/knot.log') -ge $want ]" ||
+		fail "replica 2: links did not come back after reload $round"
+	log "reload $round of replica 2: links up again"
+done
+for i in 1 2 3 4; do
+	kill -0 "${CLUSTER_PID[i]}" 2>/dev/null || fail "replica $i's knotd is gone"
+done
+grep -q 'coordinator not started' "$TMP/replica-2/knot.log" &&
+	log "note: $(grep -c 'coordinator not started' "$TMP/replica-2/knot.log") coordinator start(s) failed during reload"
+
+# Ordering: an UPDATE sent to replica 3 goes through the atomic broadcast
+# and every replica gets it in a delivered batch. Applying it needs
+# threshold signatures, which are not exchanged yet (f = 1): every replica
+# fails that batch the same way, and replica 3 alone answers its client.
+rc=$(nsupdate_rc "${CLUSTER_DNS_PORT[3]}" "$TMP/replica-3/update.key" \
+	"update add ordered.example.com. 300 A 192.0.2.99")
+[ "$rc" = SERVFAIL ] || fail "the UPDATE to replica 3 was answered '$rc', want SERVFAIL (no signing yet)"
+for i in 1 2 3 4; do
+	wait_log "$TMP/replica-$i/knot.log" 'batch [0-9]+ of 1 updates not applied' 100 ||
+		fail "replica $i: the UPDATE was not delivered to it in a batch"
+done
+b=$(grep -Eo 'batch [0-9]+ of 1 updates' "$TMP/replica-1/knot.log" | head -n 1)
+for i in 2 3 4; do
+	grep -q "$b" "$TMP/replica-$i/knot.log" || fail "replica $i did not get '$b'"
+done
+log "an UPDATE to replica 3 is ordered into the same batch on every replica ($b)"
+cluster_stop
+log "PASS"
