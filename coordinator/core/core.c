@@ -242,6 +242,7 @@ static void core_free(bftdns_core_t *core)
 		core->conf.ops->destroy(core->proto);
 	}
 	core_drive_free_local(core);
+	free(core->stalled);
 	bft_step_deinit(&core->step);
 	bft_timers_deinit(&core->timers);
 	if (core->inbox.efd > 0) {

@@ -117,7 +117,9 @@ int bftdns_core_start(const bftdns_core_conf_t *conf, bftdns_core_t **out);
 /*!
  * Any thread, never blocks: queues an input for the protocol; in
  * production a request for the atomic broadcast (1..BATCH_REQUEST_MAX
- * bytes). BFT_EAGAIN when the inbox is full (back-pressure).
+ * bytes). BFT_EAGAIN when the inbox is full (back-pressure: it also fills
+ * while the atomic broadcast holds as many of this replica's requests as
+ * it may, abc.h).
  */
 int bftdns_core_submit(bftdns_core_t *core, const uint8_t *data, size_t len);
 
@@ -139,6 +141,7 @@ typedef struct {
 
 typedef struct {
 	uint64_t inputs;          /*!< Submissions given to the protocol. */
+	uint64_t inputs_deferred; /*!< Times an input waited: the protocol's queue was full. */
 	uint64_t outputs;         /*!< Outputs delivered. */
 	uint64_t faults;          /*!< Peer faults the protocol reported. */
 	uint64_t refused_accepts; /*!< Incoming connections refused before TLS (too many). */

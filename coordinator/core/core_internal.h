@@ -81,6 +81,7 @@ struct bftdns_core {
 	socklen_t listen_addr_len;
 	int epfd;
 	bft_inbox_t inbox;
+	bft_inbox_item_t *stalled;          /*!< An input the protocol refused for now. */
 	bft_timers_t timers;
 	void *proto;
 	bft_step_t step;
@@ -120,6 +121,7 @@ uint64_t core_wall_ms(void);
 /* drive.c */
 /*! Runs the protocol's start hook (production: mux_start()) on the thread. */
 void core_drive_start(bftdns_core_t *core);
+/*! BFT_EAGAIN: the protocol takes it later (nothing was done). */
 int core_drive_input(bftdns_core_t *core, const uint8_t *data, size_t len);
 /*! A DATA payload from a peer (the links' callback). */
 void core_drive_message(void *ctx, bft_node_t from, const uint8_t *data, size_t len);

@@ -139,6 +139,11 @@ int core_drive_input(bftdns_core_t *core, const uint8_t *data, size_t len)
 {
 	bft_env_t env = drive_env(core);
 	int ret = core->conf.ops->handle_input(core->proto, data, len, &env, &core->step);
+	if (ret == BFT_EAGAIN) {
+		/* Full for now, not an error: the loop offers it again (loop.c). */
+		bft_step_clear(&core->step);
+		return ret;
+	}
 	core->stats.inputs++;
 	if (drive_check(core, ret, "an input") == BFT_EOK) {
 		drive_apply(core);

@@ -249,18 +249,29 @@ static bool loop_congested(const bftdns_core_t *core)
 	return full > core->conf.f;
 }
 
-/* Returns true if inputs are left for the next round. */
+/*
+ * Returns true if inputs are left for the next round. An input the
+ * protocol refuses for now (BFT_EAGAIN: its own queue is full) is kept and
+ * offered again after the next events, which are what frees the queue;
+ * meanwhile the inbox fills and bftdns_core_submit() says BFT_EAGAIN, so
+ * the back-pressure reaches the caller instead of losing the request.
+ */
 static bool loop_inputs(bftdns_core_t *core)
 {
 	if (loop_congested(core)) {
 		return atomic_load(&core->inbox.count) > 0;
 	}
 	for (unsigned k = 0; k < CORE_INPUTS_PER_LOOP; k++) {
-		bft_inbox_item_t *item = bft_inbox_pop(&core->inbox);
+		bft_inbox_item_t *item = core->stalled != NULL ? core->stalled : bft_inbox_pop(&core->inbox);
 		if (item == NULL) {
 			break;
 		}
-		core_drive_input(core, item->data, item->len);
+		core->stalled = NULL;
+		if (core_drive_input(core, item->data, item->len) == BFT_EAGAIN) {
+			core->stalled = item;
+			core->stats.inputs_deferred++;
+			return false;   /* Not busy: wait for events rather than spin. */
+		}
 		free(item);
 	}
 	return atomic_load(&core->inbox.count) > 0;

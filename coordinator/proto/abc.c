@@ -208,10 +208,10 @@ static void abc_queue_sweep(abc_t *abc)
 		abc_req_t *req = &abc->queue[i];
 		if (dedup_contains(abc->delivered, req->key)) {
 			abc->queue_bytes -= req->len;
-			if (req->origin != abc->params.self) {
-				assert(abc->queued_from[req->origin] > 0);
-				abc->queued_from[req->origin]--;
-			}
+			assert(abc->queued_from[req->origin] > 0);
+			assert(abc->queued_bytes_from[req->origin] >= req->len);
+			abc->queued_from[req->origin]--;
+			abc->queued_bytes_from[req->origin] -= req->len;
 			free(req->data);
 		} else {
 			abc->queue[kept++] = *req;
@@ -435,10 +435,28 @@ static int abc_enqueue(abc_t *abc, bft_node_t origin, const uint8_t *req, size_t
 	slot->origin = origin;
 	slot->waited = 0;
 	abc->queue_bytes += len;
-	if (origin != abc->params.self) {
-		abc->queued_from[origin]++;
-	}
+	abc->queued_from[origin]++;
+	abc->queued_bytes_from[origin] += len;
 	return BFT_EOK;
+}
+
+/*
+ * Per-origin bounds. Liveness needs every correct node to hold every
+ * pending request of a correct origin (then all want the same epochs), so
+ * a correct origin must never forward more than its peers keep for it: it
+ * takes at most half of their per-origin quota of its own clients'
+ * requests (input beyond: BFT_EAGAIN), the other half being slack for a
+ * peer that is behind and still holds requests the origin saw delivered.
+ * Both fit in the queue: own + (n - 1) quotas < ABC_QUEUE_MAX, in count
+ * and in bytes.
+ */
+static bool abc_within(const abc_t *abc, bft_node_t origin, size_t len, unsigned share)
+{
+	size_t n = abc->params.n;
+	size_t count_max = ABC_QUEUE_MAX / 2 / n / share;
+	size_t bytes_max = ABC_QUEUE_BYTES_MAX / 2 / n / share;
+	return abc->queued_from[origin] < count_max &&
+	       len <= bytes_max - abc->queued_bytes_from[origin];
 }
 
 static bool abc_known(const abc_t *abc, const uint8_t key[DEDUP_KEY_LEN])
@@ -472,6 +490,9 @@ int abc_handle_input(abc_t *abc, const uint8_t *req, size_t len,
 		abc->stats.inputs_ignored++;
 		return abc_finish(abc, BFT_EOK, env, step);
 	}
+	if (!abc_within(abc, abc->params.self, len, 2)) {
+		return BFT_EAGAIN;
+	}
 	int ret = abc_enqueue(abc, abc->params.self, req, len, key);
 	if (ret != BFT_EOK) {
 		return ret;
@@ -496,10 +517,9 @@ static int abc_on_request(abc_t *abc, bft_node_t from, const uint8_t *req, size_
 	}
 	uint8_t key[DEDUP_KEY_LEN];
 	abc_digest(req, len, key);
-	/* Over quota: dropped without blame (a burst of a correct node's
-	 * clients); the origin still proposes it itself. */
-	size_t quota = ABC_QUEUE_MAX / 2 / abc->params.n;
-	if (abc_known(abc, key) || abc->queued_from[from] >= quota) {
+	/* Over quota: dropped without blame (only a faulty origin, or one
+	 * far ahead of us, sends that many; see abc_within()). */
+	if (abc_known(abc, key) || !abc_within(abc, from, len, 1)) {
 		return BFT_EOK;
 	}
 	int ret = abc_enqueue(abc, from, req, len, key);

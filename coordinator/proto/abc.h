@@ -40,8 +40,11 @@
  * ones are dropped without blame (only a faulty node, or one that has not
  * yet heard that we restarted, sends them); finished epochs are freed at
  * once, and messages for them are dropped silently. Pending requests: at
- * most ABC_QUEUE_MAX requests and ABC_QUEUE_BYTES_MAX bytes (input beyond
- * is BFT_EAGAIN: back-pressure to the caller).
+ * most ABC_QUEUE_MAX requests and ABC_QUEUE_BYTES_MAX bytes in all, at
+ * most (ABC_QUEUE_MAX / 2) / n and (ABC_QUEUE_BYTES_MAX / 2) / n forwarded
+ * ones per origin, and half that of this node's own (input beyond is
+ * BFT_EAGAIN: back-pressure to the caller; a correct origin thereby never
+ * forwards more than its peers keep for it).
  *
  * Lagging nodes (doc/broadcast.md, "Catch-up"). Every node announces the
  * epoch it works on (STARTED) when it moves on; a sender holds back, per
@@ -67,8 +70,7 @@
  *
  * Wire: u8 kind, then
  *   1 EPOCH    u64 epoch, the epoch's ACS message
- *   2 REQUEST  a forwarded request (at most (ABC_QUEUE_MAX / 2) / n
- *              pending per origin)
+ *   2 REQUEST  a forwarded request (within the origin's quota)
  *   3 STARTED  u64 epoch the sender works on now, u8 flags (1: it just
  *              started, everyone answers with a STARTED of their own)
  *   4 FETCH    u64 first epoch wanted
@@ -178,8 +180,9 @@ int abc_restore(abc_t *abc, const uint8_t *batch, size_t len);
 int abc_start(abc_t *abc, bool restarted, const bft_env_t *env, bft_step_t *step);
 /*!
  * A client request (1..BATCH_REQUEST_MAX bytes) to order. One already
- * pending or recently delivered is ignored (BFT_EOK). BFT_EAGAIN if the
- * pending queue is full.
+ * pending or recently delivered is ignored (BFT_EOK). BFT_EAGAIN if this
+ * node's own pending requests reached their bound (try again once batches
+ * were delivered).
  */
 int abc_handle_input(abc_t *abc, const uint8_t *req, size_t len,
                      const bft_env_t *env, bft_step_t *step);

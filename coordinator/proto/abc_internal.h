@@ -113,7 +113,8 @@ struct abc {
 	abc_req_t queue[ABC_QUEUE_MAX]; /*!< Pending requests, oldest first. */
 	size_t queue_count;
 	size_t queue_bytes;
-	size_t queued_from[BFT_NODES_MAX]; /*!< Forwarded requests pending, per origin. */
+	size_t queued_from[BFT_NODES_MAX];       /*!< Requests pending, per origin. */
+	size_t queued_bytes_from[BFT_NODES_MAX]; /*!< Their bytes. */
 	dedup_t *delivered;             /*!< Digests of recently delivered requests. */
 
 	abc_peer_t peers[BFT_NODES_MAX];

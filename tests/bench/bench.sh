@@ -4,6 +4,7 @@
 #   crypto [--bits 2048[,1024,3072,4096]] [--reps N]   threshold RSA vs plain RSA
 #   net [--sizes 64,1024,...] [--mib M] [--reps R]      TLS links vs plain TCP
 #   abc [REQUESTS [SIZE [BATCH]]]                      atomic broadcast in the simulator
+#   abc-net [--n 4,7,10,16] [--requests R] [--size B]  atomic broadcast over TLS on 127.0.0.1
 #   read [--seconds S] [--rounds R]                    dnsperf: knotd + mod-bftdns vs stock knotd
 #   update [--updates N] [--bits B]                    knsupdate latency: mod-bftdns (n = 1) vs stock knotd
 #   all                                                every arm with its defaults
@@ -14,7 +15,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 builddir="$top/build/meson"
 
-ARMS=(crypto net abc read update)
+ARMS=(crypto net abc abc-net read update)
 
 bench_crypto() {
 	"$builddir/tests/bench/bench-crypto" "$@"
@@ -28,6 +29,10 @@ bench_abc() {
 	"$builddir/tests/proto/bench-abc" "$@"
 }
 
+bench_abc-net() {
+	"$builddir/tests/core/bench-abc-net" "$@"
+}
+
 bench_read() {
 	"$top/tests/knot/bench-read.sh" "$@"
 }
@@ -37,7 +42,7 @@ bench_update() {
 }
 
 usage() {
-	sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 what=${1:-all}

@@ -14,6 +14,8 @@
  *   delivers the same batches (bytes: batch numbers 0, 1, 2... without a
  *   gap, agreed times, requests and their order), each request once, with
  *   agreed times that never go back and lie within the test's wall clock;
+ * - 3000 requests at one replica: back-pressure (the core keeps what the
+ *   protocol cannot take yet), none lost;
  * - f replicas stopped: the others keep delivering, identically;
  * - a replica stopped and started again from the batches it delivered
  *   (conf.resume) catches up with what it missed (it fetches, it does not
@@ -299,6 +301,31 @@ static void test_order(unsigned n, unsigned per_thread)
 	stop_cluster(c);
 }
 
+/* Far more requests at one replica than the protocol holds of its own:
+ * the core keeps the one it refused, the inbox fills, submit says
+ * BFT_EAGAIN, and nothing is lost. */
+static void test_backpressure(void)
+{
+	const unsigned n = 4, count = 3000;
+	cluster_t *c = start_cluster(n, 0);
+	bft_nodeset_t all = bft_nodeset_all(n);
+	for (unsigned id = 0; id < count; id++) {
+		submit(c, 0, id);
+	}
+	CHECK(wait_delivered(c, all, count));
+	check_agree(c, all);
+	bftdns_core_stats_t st;
+	bftdns_core_stats(c->cores[0], &st);
+	scan_t s;
+	scan(&c->rec[0], &s);
+	printf("back-pressure: %u requests at replica 1 (it holds at most %u of its own): all "
+	       "delivered in %u batches; inputs waited %llu times\n", count,
+	       ABC_QUEUE_MAX / 2 / n / 2, s.batches, (unsigned long long)st.inputs_deferred);
+	CHECK(st.inputs_deferred > 0);
+	CHECK_EQ(st.inputs, count);
+	stop_cluster(c);
+}
+
 /* f replicas stop; the rest keep delivering. */
 static void test_silent(unsigned n)
 {
@@ -432,6 +459,7 @@ int main(int argc, char **argv)
 	bool quick = argc > 1 && strcmp(argv[1], "quick") == 0;
 	test_start_wall = wall_ms();
 	test_order(4, 50);
+	test_backpressure();
 	test_silent(4);
 	test_restart();
 	test_beyond_retention();

@@ -18,6 +18,7 @@
  * - a peer that sends a wrong batch is blamed and does not stop catch-up;
  * - a node behind more batches than its peers keep is told so (GONE) and
  *   delivers nothing wrong; the others go on;
+ * - a node's own pending requests are bounded (BFT_EAGAIN beyond);
  * - abc_restore() refuses bytes that are not a batch, batches out of
  *   order, and use after start.
  */
@@ -369,6 +370,40 @@ static void test_beyond_retention(void)
 	free(net);
 }
 
+/* A node's own pending requests are bounded below what its peers keep of
+ * them: beyond, BFT_EAGAIN; once they are delivered it takes more. */
+static void test_own_bound(void)
+{
+	net_t *net = calloc(1, sizeof(*net));
+	net_start(net, NODES, 0);
+	unsigned taken = 0;
+	int ret = BFT_EOK;
+	for (unsigned k = 0; k < ABC_QUEUE_MAX && ret == BFT_EOK; k++) {
+		char req[32];
+		int len = snprintf(req, sizeof(req), "own %u", k);
+		bft_env_t env = net_env(net);
+		ret = abc_handle_input(net->abc[0], (const uint8_t *)req, (size_t)len, &env, &net->step);
+		taken += ret == BFT_EOK ? 1u : 0u;
+		net_apply(net, 0);   /* queued, not delivered yet */
+	}
+	CHECK_EQ(ret, BFT_EAGAIN);
+	CHECK_EQ(taken, ABC_QUEUE_MAX / 2 / NODES / 2);
+	net_run(net);
+	abc_stats_t st;
+	abc_stats(net->abc[0], &st);
+	CHECK_EQ(st.requests_delivered, taken);
+	CHECK_EQ(st.pending, 0);
+	net_input(net, 0, "one more");
+	for (bft_node_t i = 0; i < NODES; i++) {
+		CHECK(net_same(net, 0, i, 0));
+		CHECK_EQ(net->blamed[i], 0);
+	}
+	printf("own bound: node 1 took %u requests of its own, then BFT_EAGAIN; all delivered in "
+	       "%llu batches, then it takes more\n", taken, (unsigned long long)st.epoch);
+	net_stop(net);
+	free(net);
+}
+
 static void test_restore_errors(void)
 {
 	net_t *net = calloc(1, sizeof(*net));
@@ -406,6 +441,7 @@ int main(void)
 	test_restart();
 	test_liar();
 	test_beyond_retention();
+	test_own_bound();
 	test_restore_errors();
 	return check_result("test_abc_catchup");
 }
