@@ -132,10 +132,9 @@ void core_stack_watch(bftdns_core_t *core)
 	bool stuck = st.gone >= core->conf.f + 1u;
 	if (stuck && (!core->gone_logged || core->gone_epoch != st.epoch)) {
 		bft_log(&core->conf.log, LOG_ERR, "this replica is at batch %llu, but %u peers no "
-		        "longer keep it (they keep the last %u): it needs a state transfer, which is "
-		        "not implemented; it cannot take part until then",
-		        (unsigned long long)st.epoch, st.gone,
-		        core->conf.retain_max > 0 ? core->conf.retain_max : ABC_RETAIN_DEFAULT);
+		        "longer keep it (they keep only their last retain-max batches): it needs a "
+		        "state transfer, which is not implemented; it cannot take part until then",
+		        (unsigned long long)st.epoch, st.gone);
 		core->gone_logged = true;
 		core->gone_epoch = st.epoch;
 	}
