@@ -32,7 +32,7 @@
 
 #include "coordinator/proto/batch.h"
 #include "tests/core/cluster.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 #define WAIT_MS		60000
 #define THREADS		4

@@ -25,7 +25,7 @@
 
 #include "coordinator/proto/batch.h"
 #include "tests/core/cluster.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 #define N		4
 #define CHILD		3

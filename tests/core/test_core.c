@@ -20,7 +20,7 @@
 #include "coordinator/proto/example_multi.h"
 #include "coordinator/proto/example_send.h"
 #include "tests/core/cluster.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 #define WAIT_MS	30000
 

@@ -24,7 +24,7 @@
 #include "coordinator/net/sendq.h"
 #include "coordinator/proto/error.h"
 #include "coordinator/proto/prng.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 #define TIMERS 50
 

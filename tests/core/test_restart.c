@@ -26,7 +26,7 @@
 
 #include "coordinator/proto/example_send.h"
 #include "tests/core/cluster.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 #define N		4
 #define CHILD		3

@@ -14,7 +14,7 @@
 #include "coordinator/ctl/proto.h"
 #include "coordinator/proto/error.h"
 #include "coordinator/proto/prng.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 static ctl_req_status_t parse(const char *text, ctl_request_t *req, const char **err)
 {

@@ -32,7 +32,7 @@
 #include "coordinator/ctl/ctl.h"
 #include "coordinator/ctl/socket.h"
 #include "coordinator/proto/error.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 static const char *ctl_bin;
 static char dir[64];

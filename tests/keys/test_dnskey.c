@@ -21,7 +21,7 @@
 
 #include "coordinator/keys/dname.h"
 #include "coordinator/keys/dnskey.h"
-#include "tests/keys/check.h"
+#include "tests/common/check.h"
 
 /* RFC 4509 section 2.3. */
 static const char RFC_KEY_B64[] =

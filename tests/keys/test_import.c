@@ -21,7 +21,7 @@
 #include "coordinator/crypto/dnssec_alg.h"
 #include "coordinator/keys/bind_import.h"
 #include "coordinator/keys/keyfile.h"
-#include "tests/keys/check.h"
+#include "tests/common/check.h"
 
 #define N	4
 #define F	1

@@ -20,7 +20,7 @@
 
 #include "coordinator/keys/file.h"
 #include "coordinator/keys/keyfile.h"
-#include "tests/keys/check.h"
+#include "tests/common/check.h"
 
 #define N	4
 #define F	1

@@ -31,7 +31,7 @@
 #include "coordinator/keys/keyfile.h"
 #include "coordinator/net/link_key.h"
 #include "coordinator/proto/error.h"
-#include "tests/keys/check.h"
+#include "tests/common/check.h"
 
 #define PATH_LEN	4096
 /* Room for a run's directory: /tmp/bftdns-test-keygen.XXXXXX/<label>. */

@@ -23,7 +23,7 @@
 #include "coordinator/net/conn.h"
 #include "coordinator/net/link_key.h"
 #include "coordinator/proto/error.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 static char dir[] = "/tmp/bftdns-conn-XXXXXX";
 static char pins[4][BFT_PIN_STR_MAX];   /* replicas 1, 2, 3 and an intruder (9) */

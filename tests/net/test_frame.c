@@ -13,7 +13,7 @@
 #include "coordinator/net/frame.h"
 #include "coordinator/proto/error.h"
 #include "coordinator/proto/prng.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 static size_t put_frame(uint8_t *out, bft_frame_kind_t kind, const void *payload, uint32_t len)
 {

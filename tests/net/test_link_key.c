@@ -17,7 +17,7 @@
 #include "coordinator/net/link_key.h"
 #include "coordinator/net/tls.h"
 #include "coordinator/proto/error.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 static char dir[] = "/tmp/bftdns-linkkey-XXXXXX";
 

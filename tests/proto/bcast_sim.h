@@ -23,7 +23,7 @@
 #include "coordinator/proto/error.h"
 #include "coordinator/proto/prng.h"
 #include "coordinator/sim/scenario.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 typedef struct {
 	coin_public_t pub;

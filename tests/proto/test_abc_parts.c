@@ -16,7 +16,7 @@
 #include "coordinator/proto/dedup.h"
 #include "coordinator/proto/error.h"
 #include "coordinator/proto/prng.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 static void key_of(unsigned i, uint8_t key[DEDUP_KEY_LEN])
 {

@@ -16,7 +16,7 @@
 #include "coordinator/crypto/coin.h"
 #include "coordinator/crypto/coin_file.h"
 #include "coordinator/proto/prng.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 static const uint8_t NAME[] = "epoch 7 instance 3 round 2";
 

@@ -17,7 +17,7 @@
 #include "coordinator/proto/error.h"
 #include "coordinator/proto/example_rbc.h"
 #include "coordinator/proto/prng.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 static void check_round_trip(const exrbc_msg_t *msg)
 {

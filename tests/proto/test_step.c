@@ -13,7 +13,7 @@
 #include "coordinator/proto/error.h"
 #include "coordinator/proto/protocol.h"
 #include "coordinator/proto/step.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 static bft_step_t step_a, step_b;
 

@@ -21,7 +21,7 @@
 #include "coordinator/crypto/dnssec_alg.h"
 #include "coordinator/proto/error.h"
 #include "coordinator/proto/tsign_msg.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 #include "tests/proto/tsign_net.h"
 
 #define N	4

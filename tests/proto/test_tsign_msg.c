@@ -20,7 +20,7 @@
 #include "coordinator/proto/error.h"
 #include "coordinator/proto/prng.h"
 #include "coordinator/proto/tsign_msg.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 #define BUF_MAX	(TSIGN_MSGS_MAX * (2 + 512 + 600 + 32) + 64)
 

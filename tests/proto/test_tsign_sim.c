@@ -29,7 +29,7 @@
 
 #include "coordinator/proto/prng.h"
 #include "coordinator/proto/tsign_msg.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 #include "tests/proto/tsign_net.h"
 
 typedef enum {

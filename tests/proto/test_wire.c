@@ -12,7 +12,7 @@
 
 #include "coordinator/proto/prng.h"
 #include "coordinator/proto/wire.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 static void test_round_trip(void)
 {

@@ -19,7 +19,7 @@
 #include "coordinator/proto/error.h"
 #include "coordinator/proto/example_rbc.h"
 #include "coordinator/sim/scenario.h"
-#include "tests/proto/check.h"
+#include "tests/common/check.h"
 
 /* Runs seeds [first, first + count); returns failures, printing each with its replay. */
 static unsigned run_seeds(const sim_protocol_t *proto, const sim_opts_t *opts,

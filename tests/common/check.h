@@ -9,14 +9,16 @@
 /*!
  * \file
  *
- * Minimal checks for the coordinator's unit tests (proto, sim, net, core):
- * a failed CHECK prints where and why and counts; main returns
- * check_result(). Exit 77 is meson's "skipped".
+ * Checks for the C unit and integration tests: a failed CHECK prints where
+ * and why and counts; main returns check_result(). Exit 77 is meson's
+ * "skipped". CHECK_ERR also checks that an error message says what it
+ * should, so that "rejected for the wrong reason" fails.
  */
 
 #pragma once
 
 #include <stdio.h>
+#include <string.h>
 
 static int check_failures;
 static int check_count;
@@ -36,6 +38,17 @@ static int check_count;
 		check_failures++; \
 		fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%lld != %lld)\n", \
 		        __FILE__, __LINE__, #a, #b, check_a_, check_b_); \
+	} \
+} while (0)
+
+/* ret must be code and message must contain want. */
+#define CHECK_ERR(ret, code, message, want) do { \
+	int check_r_ = (ret); \
+	check_count++; \
+	if (check_r_ != (code) || strstr((message), (want)) == NULL) { \
+		check_failures++; \
+		fprintf(stderr, "%s:%d: CHECK failed: want %d '%s', got %d '%s'\n", \
+		        __FILE__, __LINE__, (int)(code), (want), check_r_, (message)); \
 	} \
 } while (0)
 
