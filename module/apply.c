@@ -127,6 +127,8 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 		}
 	}
 	knotd_mod_stats_incr(ctx->mod, 0, BFTDNS_CTR_BATCHES, 0, 1);
+	uatomic_set(&ctx->last_batch_time, batch->now);
+	uatomic_set(&ctx->last_batch_seq, batch->seq);
 
 	/* Applied (or failed the same way on every replica): a coordinator
 	 * started after a reload goes on after it. Not for a batch this

@@ -355,3 +355,12 @@ unsigned bftdns_replica_links_up(const bftdns_t *ctx)
 	}
 	return count;
 }
+
+bool bftdns_replica_stats(const bftdns_t *ctx, bftdns_core_stats_t *out)
+{
+	if (ctx->replica == NULL || ctx->replica->core == NULL) {
+		return false;
+	}
+	bftdns_core_stats(ctx->replica->core, out);
+	return true;
+}

@@ -29,6 +29,9 @@
 
 #pragma once
 
+#include <stdbool.h>
+
+#include "coordinator/core/core.h"
 #include "module/batch.h"
 #include "module/bftdns.h"
 
@@ -54,3 +57,6 @@ int bftdns_replica_submit(bftdns_t *ctx, bftdns_request_t *request);
 
 /*! Number of peers whose links are up now. */
 unsigned bftdns_replica_links_up(const bftdns_t *ctx);
+
+/*! Any thread: the coordinator's counters; false if it is not running. */
+bool bftdns_replica_stats(const bftdns_t *ctx, bftdns_core_stats_t *out);
