@@ -34,6 +34,12 @@ cache_key() {
 	} | sha256sum | cut -d' ' -f1
 }
 
+# One build at a time: two runs (two shells, or tests started while a build
+# runs) would configure and install into the same directories.
+mkdir -p "$build"
+exec 9>"$build/.knot-build.lock"
+flock 9
+
 key=$(cache_key)
 if [ -x "$prefix/sbin/knotd" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ]; then
 	log "patched Knot $KNOT_VERSION is up to date in $prefix"
