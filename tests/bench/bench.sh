@@ -7,6 +7,7 @@
 #   abc-net [--n 4,7,10,16] [--requests R] [--size B]  atomic broadcast over TLS on 127.0.0.1
 #   read [--seconds S] [--rounds R]                    dnsperf: knotd + mod-bftdns vs stock knotd
 #   update [--updates N] [--bits B]                    knsupdate latency: mod-bftdns (n = 1) vs stock knotd
+#   wan-check [--count N] [--tolerance MS]             the emulated Internet (Figure 1): RTT of every pair
 #   all                                                every arm with its defaults
 #
 # To add an arm: write a function bench_<name> and add <name> to ARMS.
@@ -15,7 +16,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 builddir="$top/build/meson"
 
-ARMS=(crypto net abc abc-net read update)
+ARMS=(crypto net abc abc-net read update wan-check)
 
 bench_crypto() {
 	"$builddir/tests/bench/bench-crypto" "$@"
@@ -41,8 +42,12 @@ bench_update() {
 	"$top/tests/knot/bench-update.sh" "$@"
 }
 
+bench_wan-check() {
+	"$top/tests/bench/wan/wan.sh" check "$@"
+}
+
 usage() {
-	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 what=${1:-all}
