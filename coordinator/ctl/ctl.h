@@ -20,6 +20,8 @@
  * its unload callback. The ops are called ON THE CONTROL THREAD, one at a
  * time; they must be thread-safe with respect to the coordinator and must
  * not block for long (a command is to be queued, not carried out, there).
+ * The thread also calls an optional tick about once a second, so that the
+ * module can refresh what it publishes elsewhere (its knotc counters).
  */
 
 #pragma once
@@ -34,6 +36,14 @@
 #define BFTDNS_CTL_DIGEST_LEN	160	/*!< Zone digest text, with the NUL. */
 #define BFTDNS_CTL_PROTO_LEN	16	/*!< Signing protocol name, with the NUL. */
 #define BFTDNS_CTL_MSG_LEN	256	/*!< An ops callback's message, with the NUL. */
+#define BFTDNS_CTL_TICK_MS	1000	/*!< Period of ops->tick (monotonic clock). */
+
+/*! Counters a module cannot report yet (bftdns_ctl_status_t.uncounted). */
+enum {
+	BFTDNS_CTL_UNCOUNTED_UPDATES    = 1 << 0,  /*!< updates received/applied/rejected */
+	BFTDNS_CTL_UNCOUNTED_SIGNING    = 1 << 1,  /*!< signing instances */
+	BFTDNS_CTL_UNCOUNTED_BAD_SHARES = 1 << 2,  /*!< bad shares per peer */
+};
 
 typedef struct {
 	char name[BFTDNS_CTL_ZONE_LEN];     /*!< "example.com." */
@@ -57,6 +67,8 @@ typedef struct {
 	uint64_t signing_instances;
 	/*! Bad signature shares seen from replica i at index i - 1 (i <= replicas). */
 	uint64_t bad_shares[BFTDNS_CTL_PEERS_MAX];
+	/*! BFTDNS_CTL_UNCOUNTED_* set: shown as "not counted yet", never as 0. */
+	uint32_t uncounted;
 	size_t zone_count;
 	bftdns_ctl_zone_t zones[BFTDNS_CTL_ZONES_MAX];
 } bftdns_ctl_status_t;
@@ -74,6 +86,8 @@ typedef struct {
 	int (*refresh)(void *ctx, const char *zone, char *msg, size_t msg_size);
 	/*! Optional: one line about the server itself (syslog level). */
 	void (*log)(void *ctx, int level, const char *line);
+	/*! Optional: called every BFTDNS_CTL_TICK_MS or so (never twice at once). */
+	void (*tick)(void *ctx);
 } bftdns_ctl_ops_t;
 
 typedef struct bftdns_ctl bftdns_ctl_t;
@@ -83,6 +97,8 @@ typedef struct bftdns_ctl bftdns_ctl_t;
  * starts the control thread. A socket file left by a dead process is
  * replaced; a socket someone answers on is BFT_EEXIST, and so is a file
  * that is not a socket. ops->status, sign_zone and refresh are required.
+ * With path NULL there is no socket: the thread only ticks (ops->tick
+ * required).
  */
 int bftdns_ctl_start(const char *path, const bftdns_ctl_ops_t *ops, void *ctx,
                      bftdns_ctl_t **out);

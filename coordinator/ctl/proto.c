@@ -261,6 +261,17 @@ static void time_print(out_t *o, uint64_t t)
 	out_printf(o, "%llu (%s)\n", (unsigned long long)t, text);
 }
 
+/* A counter the module does not count yet is said to be so, never shown as 0. */
+static void counter_print(out_t *o, const bftdns_ctl_status_t *st, const char *key,
+                          uint32_t flag, uint64_t value)
+{
+	if (st->uncounted & flag) {
+		out_printf(o, "%s: " CTL_UNCOUNTED "\n", key);
+	} else {
+		out_printf(o, "%s: %llu\n", key, (unsigned long long)value);
+	}
+}
+
 int ctl_status_format(const bftdns_ctl_status_t *st, char *data, size_t size, size_t *len)
 {
 	if (!status_valid(st)) {
@@ -277,17 +288,27 @@ int ctl_status_format(const bftdns_ctl_status_t *st, char *data, size_t size, si
 	} else {
 		out_printf(&o, "last-batch: none\n");
 	}
-	out_printf(&o, "batches-delivered: %llu\nupdates-received: %llu\n"
-	           "updates-applied: %llu\nupdates-rejected: %llu\nsigning-instances: %llu\n",
-	           (unsigned long long)st->batches_delivered,
-	           (unsigned long long)st->updates_received,
-	           (unsigned long long)st->updates_applied,
-	           (unsigned long long)st->updates_rejected,
-	           (unsigned long long)st->signing_instances);
+	out_printf(&o, "batches-delivered: %llu\n", (unsigned long long)st->batches_delivered);
+	counter_print(&o, st, "updates-received", BFTDNS_CTL_UNCOUNTED_UPDATES,
+	              st->updates_received);
+	counter_print(&o, st, "updates-applied", BFTDNS_CTL_UNCOUNTED_UPDATES,
+	              st->updates_applied);
+	counter_print(&o, st, "updates-rejected", BFTDNS_CTL_UNCOUNTED_UPDATES,
+	              st->updates_rejected);
+	counter_print(&o, st, "signing-instances", BFTDNS_CTL_UNCOUNTED_SIGNING,
+	              st->signing_instances);
 	out_printf(&o, "bad-shares:");
-	for (uint32_t i = 1; i <= st->replicas; i++) {
-		if (i != st->replica_id) {
-			out_printf(&o, " %u=%llu", i, (unsigned long long)st->bad_shares[i - 1]);
+	if (st->uncounted & BFTDNS_CTL_UNCOUNTED_BAD_SHARES) {
+		out_printf(&o, " " CTL_UNCOUNTED);
+	} else if (st->replicas == 1) {
+		/* No peers; "key:" alone would not be a `key: value` line. */
+		out_printf(&o, " none");
+	} else {
+		for (uint32_t i = 1; i <= st->replicas; i++) {
+			if (i != st->replica_id) {
+				out_printf(&o, " %u=%llu", i,
+				           (unsigned long long)st->bad_shares[i - 1]);
+			}
 		}
 	}
 	out_printf(&o, "\nzones: %zu\n", st->zone_count);

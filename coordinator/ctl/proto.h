@@ -32,6 +32,8 @@
 /*! Longest answer: the largest status (BFTDNS_CTL_ZONES_MAX zones of
  *  the longest names and digests, every byte escaped as \DDD) fits. */
 #define CTL_RESPONSE_MAX	131072
+/*! A counter's value when the module does not count it yet. */
+#define CTL_UNCOUNTED		"not counted yet"
 
 typedef enum {
 	CTL_CMD_STATUS = 1,

@@ -11,7 +11,8 @@
  * listening socket and at most CTL_CLIENTS_MAX clients. Every client has a
  * deadline on the local monotonic clock from the moment it is accepted; a
  * client that has not sent its request, or not read its answer, by then is
- * dropped. All memory is allocated in bftdns_ctl_start.
+ * dropped. The optional tick runs between clients, on the same clock. All
+ * memory is allocated in bftdns_ctl_start.
  */
 
 #include <assert.h>
@@ -52,7 +53,7 @@ typedef struct {
 } client_t;
 
 struct bftdns_ctl {
-	char *path;
+	char *path;                   /*!< NULL: no socket, ticks only. */
 	dev_t dev;
 	ino_t ino;
 	int listen_fd;
@@ -60,6 +61,7 @@ struct bftdns_ctl {
 	const bftdns_ctl_ops_t *ops;
 	void *ctx;
 	pthread_t thread;
+	int64_t tick_ms;              /*!< When ops->tick is due next. */
 	client_t clients[CTL_CLIENTS_MAX];
 	bftdns_ctl_status_t status;   /*!< Scratch for ops->status. */
 };
@@ -237,6 +239,9 @@ static void clients_expire(bftdns_ctl_t *ctl, int64_t now)
 static int poll_timeout(const bftdns_ctl_t *ctl, int64_t now)
 {
 	int64_t wait = -1;
+	if (ctl->ops->tick != NULL) {
+		wait = ctl->tick_ms > now ? ctl->tick_ms - now : 0;
+	}
 	for (size_t i = 0; i < CTL_CLIENTS_MAX; i++) {
 		const client_t *c = &ctl->clients[i];
 		if (c->fd >= 0) {
@@ -286,6 +291,11 @@ static void *ctl_thread(void *arg)
 		if (ret > 0 && fds[1].revents != 0) {
 			clients_accept(ctl, now);
 		}
+		if (ctl->ops->tick != NULL && now >= ctl->tick_ms) {
+			/* From now, not from the due time: a slow tick never piles up. */
+			ctl->ops->tick(ctl->ctx);
+			ctl->tick_ms = now_ms() + BFTDNS_CTL_TICK_MS;
+		}
 	}
 }
 
@@ -312,12 +322,12 @@ static int thread_start(bftdns_ctl_t *ctl)
 int bftdns_ctl_start(const char *path, const bftdns_ctl_ops_t *ops, void *ctx,
                      bftdns_ctl_t **out)
 {
-	if (path == NULL || ops == NULL || ops->status == NULL || ops->sign_zone == NULL ||
-	    ops->refresh == NULL || out == NULL) {
+	if (ops == NULL || ops->status == NULL || ops->sign_zone == NULL ||
+	    ops->refresh == NULL || out == NULL || (path == NULL && ops->tick == NULL)) {
 		return BFT_EINVAL;
 	}
 	bftdns_ctl_t *ctl = calloc(1, sizeof(*ctl));
-	if (ctl == NULL || (ctl->path = strdup(path)) == NULL) {
+	if (ctl == NULL || (path != NULL && (ctl->path = strdup(path)) == NULL)) {
 		free(ctl);
 		return BFT_ENOMEM;
 	}
@@ -328,21 +338,25 @@ int bftdns_ctl_start(const char *path, const bftdns_ctl_ops_t *ops, void *ctx,
 		ctl->clients[i].fd = -1;
 	}
 	bool replaced = false;
-	int fd = ctl_socket_listen(path, &replaced, &ctl->dev, &ctl->ino);
-	if (fd < 0) {
+	/* No socket: poll() ignores the negative fd. */
+	int fd = path != NULL ? ctl_socket_listen(path, &replaced, &ctl->dev, &ctl->ino) : -1;
+	if (path != NULL && fd < 0) {
 		ctl_log(ctl, LOG_ERR, "control: socket %s %s", path, start_error(fd));
 		free(ctl->path);
 		free(ctl);
 		return fd;
 	}
 	ctl->listen_fd = fd;
+	ctl->tick_ms = now_ms();
 	if (replaced) {
 		ctl_log(ctl, LOG_NOTICE, "control: replaced a stale socket at %s", path);
 	}
 	int ret = pipe2(ctl->wake, O_CLOEXEC | O_NONBLOCK) == 0 ? thread_start(ctl) : BFT_EIO;
 	if (ret != BFT_EOK) {
-		close(fd);
-		unlink(path);
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
 		if (ctl->wake[0] >= 0) {
 			close(ctl->wake[0]);
 			close(ctl->wake[1]);
@@ -366,12 +380,15 @@ void bftdns_ctl_stop(bftdns_ctl_t *ctl)
 	for (size_t i = 0; i < CTL_CLIENTS_MAX; i++) {
 		client_close(&ctl->clients[i]);
 	}
-	close(ctl->listen_fd);
 	/* Remove the file only if it is still ours: an operator may have
 	 * started another knotd on the path after removing ours by hand. */
 	struct stat st;
-	if (lstat(ctl->path, &st) == 0 && st.st_dev == ctl->dev && st.st_ino == ctl->ino) {
-		unlink(ctl->path);
+	if (ctl->path != NULL) {
+		close(ctl->listen_fd);
+		if (lstat(ctl->path, &st) == 0 && st.st_dev == ctl->dev &&
+		    st.st_ino == ctl->ino) {
+			unlink(ctl->path);
+		}
 	}
 	close(ctl->wake[0]);
 	close(ctl->wake[1]);

@@ -97,7 +97,7 @@ static int connect_explain(const char *path)
 	switch (-fd) {
 	case ENOENT:
 		return -fail(EXIT_CONNECT, "no control socket at %s: is knotd running with "
-		             "mod-bftdns (and control-socket set)?", path);
+		             "mod-bftdns and control-socket set?", path);
 	case ECONNREFUSED:
 		return -fail(EXIT_CONNECT, "connection refused at %s: the socket is left "
 		             "from a knotd that is not running", path);

@@ -159,6 +159,31 @@ static void test_status(void)
 	CHECK_EQ(ctl_status_format(&st, out, sizeof(out), &len), BFT_EOK);
 	out[len] = '\0';
 	CHECK(strstr(out, "last-batch: none\n") != NULL && strstr(out, "last-batch-time") == NULL);
+
+	/* Counters the module does not count are said to be so, not printed as 0. */
+	status_fill(&st);
+	st.uncounted = BFTDNS_CTL_UNCOUNTED_UPDATES | BFTDNS_CTL_UNCOUNTED_BAD_SHARES;
+	CHECK_EQ(ctl_status_format(&st, out, sizeof(out), &len), BFT_EOK);
+	out[len] = '\0';
+	CHECK(strstr(out, "updates-received: not counted yet\nupdates-applied: not counted yet\n"
+	                  "updates-rejected: not counted yet\nsigning-instances: 5\n"
+	                  "bad-shares: not counted yet\n") != NULL);
+	st.uncounted = BFTDNS_CTL_UNCOUNTED_SIGNING;
+	CHECK_EQ(ctl_status_format(&st, out, sizeof(out), &len), BFT_EOK);
+	out[len] = '\0';
+	CHECK(strstr(out, "updates-rejected: 2\nsigning-instances: not counted yet\n"
+	                  "bad-shares: 1=0 3=4 4=0\n") != NULL);
+	/* n = 1: no peers, and still a `key: value` line for bad-shares. */
+	status_fill(&st);
+	st.replica_id = st.replicas = 1;
+	st.faults = st.peers_connected = 0;
+	CHECK_EQ(ctl_status_format(&st, out, sizeof(out), &len), BFT_EOK);
+	out[len] = '\0';
+	CHECK(strstr(out, "peers: 0/0 connected\n") != NULL);
+	CHECK(strstr(out, "bad-shares: none\n") != NULL);
+	for (char *line = strtok(out, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		CHECK_EQ(ctl_response_line(line), CTL_LINE_DATA);
+	}
 }
 
 static void test_lines(void)

@@ -433,6 +433,68 @@ static void test_socket_files(void)
 	CHECK(strstr(r.err, "is knotd running with mod-bftdns") != NULL);
 }
 
+/* ---- The tick: on the control thread, about once a second, socket or not. ---- */
+
+static atomic_int ticks;
+
+static void test_tick_fn(void *ctx)
+{
+	atomic_fetch_add(&ticks, 1);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits (bounded) until `want` ticks were counted; returns the ms it took. */
+static int64_t ticks_wait(int want)
+{
+	int64_t start = mono_ms();
+	while (atomic_load(&ticks) < want && mono_ms() - start < 10000) {
+		struct timespec step = { 0, 20 * 1000000 };
+		nanosleep(&step, NULL);
+	}
+	return mono_ms() - start;
+}
+
+static void test_tick(void)
+{
+	bftdns_ctl_ops_t ops = OPS;
+	bftdns_ctl_t *ctl = NULL;
+	/* No socket and nothing to tick: refused. */
+	CHECK_EQ(bftdns_ctl_start(NULL, &OPS, NULL, &ctl), BFT_EINVAL);
+	ops.tick = test_tick_fn;
+
+	/* No socket: the thread only ticks; the first tick at once, the third
+	 * two periods later (not sooner than 1.5 s, not later than 6 s). */
+	atomic_store(&ticks, 0);
+	CHECK_EQ(bftdns_ctl_start(NULL, &ops, NULL, &ctl), BFT_EOK);
+	ticks_wait(1);
+	int64_t took = ticks_wait(3);
+	CHECK(atomic_load(&ticks) >= 3);
+	CHECK(took >= 1500 && took <= 6000);
+	bftdns_ctl_stop(ctl);
+	int after = atomic_load(&ticks);
+	struct timespec wait = { 1, 200 * 1000000 };
+	nanosleep(&wait, NULL); /* A negative check: nothing ticks after stop. */
+	CHECK_EQ(atomic_load(&ticks), after);
+
+	/* With a socket: ticks go on while clients are served. */
+	char path[128];
+	snprintf(path, sizeof(path), "%s/tick.sock", dir);
+	atomic_store(&ticks, 0);
+	CHECK_EQ(bftdns_ctl_start(path, &ops, NULL, &ctl), BFT_EOK);
+	run_t r;
+	CTL_RUN(&r, "-s", path, "status");
+	CHECK_EQ(r.code, 0);
+	ticks_wait(2);
+	CHECK(atomic_load(&ticks) >= 2);
+	bftdns_ctl_stop(ctl);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -459,6 +521,7 @@ int main(int argc, char **argv)
 		test_protocol_error("replica: 1\n", "no final ok/error line");
 		test_protocol_error("", "closed the connection without an answer");
 		test_limits();
+		test_tick();
 		bftdns_ctl_stop(ctl);
 	}
 	char cmd[128];
