@@ -62,7 +62,9 @@ cluster_section() {
 # cluster_conf I [EXTRA-ITEMS]: knot.conf and zone of replica I in
 # CLUSTER_DIR/replica-I, DNS on 127.0.0.1@CLUSTER_DNS_PORT[I].
 cluster_conf() {
-	local i=$1 extra=${2:-} dir="$CLUSTER_DIR/replica-$1"
+	local i=$1 extra dir="$CLUSTER_DIR/replica-$1"
+	extra=$(cluster_items "$i")
+	[ -z "${2:-}" ] || extra+=$'\n'$2
 	mkdir -p "$dir"
 	write_zone "$dir/example.com.zone"
 	{
@@ -143,4 +145,166 @@ cluster_stop() {
 cluster_wait_links() {
 	wait_log "$CLUSTER_DIR/replica-$1/knot.log" \
 		"links up to all $((CLUSTER_N - 1)) peers" "${2:-200}"
+}
+
+# --- Signing, convergence, clients and DNSSEC checks ------------------------
+# (tests/cluster/updates.sh, quorum.sh; the demo has its own copies of the
+# few it needs, since it runs without meson's environment.)
+
+# Per-replica extra items of its mod-bftdns section (set before cluster_start):
+# CLUSTER_PROTOCOL for every replica, CLUSTER_EXTRA[I] for replica I.
+CLUSTER_PROTOCOL=
+declare -a CLUSTER_EXTRA=()
+# Clients started in the background (killed by PID on exit, see below).
+declare -a CLUSTER_BG=()
+
+cluster_cleanup() {
+	local pid
+	for pid in "${CLUSTER_BG[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	cleanup
+}
+trap cluster_cleanup EXIT
+
+# cluster_items I: the extra items of replica I's section (4 spaces indent).
+cluster_items() {
+	local i=$1
+	[ -z "$CLUSTER_PROTOCOL" ] || printf '    signing-protocol: %s\n' "$CLUSTER_PROTOCOL"
+	[ -z "${CLUSTER_EXTRA[i]:-}" ] || printf '%s\n' "${CLUSTER_EXTRA[i]}"
+}
+
+# cluster_misbehave I MODE...: replica I misbehaves (its conf, next start).
+cluster_misbehave() {
+	local i=$1 IFS=,
+	shift
+	CLUSTER_EXTRA[i]="    misbehave: [ $* ]"
+}
+
+# cluster_running I: replica I's knotd runs (started by this test).
+cluster_running() {
+	[ -n "${CLUSTER_PID[$1]:-}" ] && kill -0 "${CLUSTER_PID[$1]}" 2>/dev/null
+}
+
+# cluster_up: the ids of the running replicas.
+cluster_up() {
+	local i
+	for ((i = 1; i <= CLUSTER_N; i++)); do
+		cluster_running "$i" && echo "$i"
+	done
+	return 0
+}
+
+# cluster_wait_all_links [TENTHS]: every running replica logs all links up.
+cluster_wait_all_links() {
+	local i
+	for i in $(cluster_up); do
+		cluster_wait_links "$i" "${1:-300}" || fail "replica $i: links not all up"
+	done
+}
+
+# signed_dnskey PORT: the server answers the DNSKEY RRset with an RRSIG.
+signed_dnskey() {
+	"$KDIG" @127.0.0.1 -p "$1" +dnssec +noall +answer +time=2 +retry=0 \
+		example.com. DNSKEY 2>/dev/null | grep -q 'RRSIG[[:space:]]*DNSKEY'
+}
+
+# cluster_wait_signed [TENTHS]: every running replica serves a signed DNSKEY.
+cluster_wait_signed() {
+	local i
+	for i in $(cluster_up); do
+		wait_for "${1:-600}" signed_dnskey "${CLUSTER_DNS_PORT[i]}" ||
+			fail "replica $i: the zone was not signed (no RRSIG over the DNSKEY)"
+	done
+}
+
+# axfr_sorted PORT FILE: the zone by AXFR, lines sorted; fails quietly.
+axfr_sorted() {
+	local out
+	out=$(dig @127.0.0.1 -p "$1" example.com. AXFR +nocmd +nostats +nocomments \
+		+time=5 +tries=1 2>/dev/null) || return 1
+	grep -q 'SOA' <<<"$out" || return 1
+	sort <<<"$out" >"$2"
+}
+
+# cluster_same_zone DIR: every running replica's AXFR, sorted, is the same
+# (DIR/axfr-I for each, DIR/zone the common one).
+cluster_same_zone() {
+	local dir=$1 i first=
+	mkdir -p "$dir"
+	for i in $(cluster_up); do
+		axfr_sorted "${CLUSTER_DNS_PORT[i]}" "$dir/axfr-$i" || return 1
+		if [ -z "$first" ]; then
+			first=$i
+		else
+			cmp -s "$dir/axfr-$first" "$dir/axfr-$i" || return 1
+		fi
+	done
+	[ -n "$first" ] && cp "$dir/axfr-$first" "$dir/zone"
+}
+
+# cluster_wait_same_zone DIR [TENTHS]: waits until cluster_same_zone holds.
+cluster_wait_same_zone() {
+	local dir=$1 i
+	if ! wait_for "${2:-300}" cluster_same_zone "$dir"; then
+		for i in $(cluster_up); do
+			[ -f "$dir/axfr-$i" ] && echo "replica $i: $(wc -l <"$dir/axfr-$i") lines," \
+				"serial $(soa_serial "${CLUSTER_DNS_PORT[i]}")" >&2
+		done
+		fail "the replicas' zones do not converge"
+	fi
+}
+
+# knsupdate_rc PORT SCRIPT: Knot's knsupdate over TCP with the TSIG key;
+# prints NOERROR or the RCODE (as nsupdate_rc does).
+knsupdate_rc() {
+	local port=$1 script=$2 out rcode
+	if out=$(printf 'server 127.0.0.1 %s\nzone example.com.\n%s\nsend\n' "$port" "$script" |
+	         "$KNSUPDATE" -T -t "${KNSUPDATE_TIMEOUT:-30}" \
+	         -y "hmac-sha256:$TSIG_NAME:$TSIG_SECRET" 2>&1); then
+		echo NOERROR
+		return
+	fi
+	rcode=$(grep -Eo "(failed|error)[^']*'[A-Z]+'" <<<"$out" | grep -Eo "'[A-Z]+'" |
+		tr -d "'" | head -n 1)
+	[ -n "$rcode" ] || rcode="ERROR($(head -n 1 <<<"$out"))"
+	echo "$rcode"
+}
+
+# trust_anchor DNSKEY-FILE OUT: the DNSKEY RR in delv's trust-anchors form.
+trust_anchor() {
+	awk '$4 == "DNSKEY" { key = ""; for (i = 8; i <= NF; i++) key = key $i;
+	     printf "trust-anchors {\n\t%s static-key %s %s %s \"%s\";\n};\n", $1, $5, $6, $7, key }' \
+		"$1" >"$2"
+	grep -q static-key "$2" || fail "no DNSKEY in $1"
+}
+
+# delv_validates PORT ANCHOR NAME TYPE [nxdomain]: delv validates the answer
+# from the replica on PORT (an RRset of NAME and TYPE, or with "nxdomain"
+# its denial), with the zone's DNSKEY as the only trust anchor.
+delv_validates() {
+	local out
+	out=$(delv @127.0.0.1 -p "$1" -a "$2" +root=example.com. "$3" "$4" 2>&1) || true
+	if [ "${5:-}" = nxdomain ]; then
+		grep -q '^; negative response, fully validated' <<<"$out" &&
+			grep -q 'NXDOMAIN' <<<"$out" && return 0
+	else
+		grep -q '^; fully validated' <<<"$out" &&
+			grep -Eq "^$3[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+$4[[:space:]]" <<<"$out" &&
+			grep -Eq "^$3[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+RRSIG[[:space:]]+$4[[:space:]]" <<<"$out" &&
+			return 0
+	fi
+	echo "$out" >&2
+	return 1
+}
+
+# zone_verify FILE DNSKEY-FILE: ldns-verify-zone and dnssec-verify accept
+# the zone in FILE (an AXFR), signed with the key in DNSKEY-FILE.
+zone_verify() {
+	local file=$1 dnskey=$2 out
+	out=$(ldns-verify-zone -k "$dnskey" "$file" 2>&1) ||
+		{ echo "$out" >&2; fail "ldns-verify-zone rejects $file"; }
+	grep -v '^;' "$file" | grep -v '^$' >"$file.clean"
+	out=$(dnssec-verify -q -o example.com. -z "$file.clean" 2>&1) ||
+		{ echo "$out" >&2; fail "dnssec-verify rejects $file"; }
 }
