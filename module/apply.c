@@ -15,6 +15,7 @@
 #include "module/batchlog.h"
 #include "module/history.h"
 #include "module/signer.h"
+#include "module/threshold.h"
 
 /*! Wait for the zone to be loaded (or a reload to finish): 100 ms steps. */
 #define APPLY_RETRY_MS		100
@@ -99,9 +100,13 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 			change.flags |= KNOTD_CHANGE_SIGN_ZONE;
 		}
 	}
-	change.signer = bftdns_signer_knotd(ctx->signer);
-
-	int ret = apply_change(ctx, &change, batch->seq);
+	int ret;
+	if (bftdns_signer_threshold(ctx->signer)) {
+		ret = bftdns_threshold_apply(ctx, &change, batch->seq, apply_change);
+	} else {
+		change.signer = bftdns_signer_knotd(ctx->signer);
+		ret = apply_change(ctx, &change, batch->seq);
+	}
 	if (ret != KNOT_EOK) {
 		knotd_mod_log(ctx->mod, LOG_ERR, "batch %"PRIu64" of %zu updates not "
 		              "applied (%s)", batch->seq, change.update_count,
@@ -133,7 +138,7 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 	/* Applied (or failed the same way on every replica): a coordinator
 	 * started after a reload goes on after it. Not for a batch this
 	 * instance could not apply because its zone went to a new instance. */
-	if (batch->raw != NULL && !apply_may_retry(ret)) {
+	if (batch->raw != NULL && !apply_may_retry(ret) && ret != KNOT_ECONNABORTED) {
 		(void)bftdns_history_record(knotd_mod_zone(ctx->mod), batch->raw, batch->raw_len);
 	}
 	free(updates);

@@ -19,6 +19,10 @@ bftdns_request_t *bftdns_request_update(knotd_update_t *client)
 	request->kind = BFTDNS_OP_UPDATE;
 	request->client = client;
 	request->wire = knotd_update_wire(client, &request->wire_len);
+	const struct sockaddr_storage *remote = knotd_update_remote(client);
+	if (remote != NULL) {
+		request->remote = *remote;
+	}
 	return request;
 }
 

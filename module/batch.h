@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <urcu/wfcqueue.h>
 
 #include "knot/module.h"
@@ -35,6 +36,8 @@ typedef struct {
 	const uint8_t *wire;     /*!< UPDATE message (the client's, or owned_wire). */
 	size_t wire_len;
 	uint8_t *owned_wire;     /*!< A message without a client here (replayed). */
+	struct sockaddr_storage remote; /*!< The client's address as its replica saw
+	                                     it (AF_UNSPEC: not known). */
 } bftdns_request_t;
 
 /*! An ordered batch: the same requests, order and time on every replica. */

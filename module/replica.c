@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <urcu/uatomic.h>
 
 #include "coordinator/core/core.h"
@@ -20,11 +21,32 @@
 #include "module/apply.h"
 #include "module/history.h"
 #include "module/replica.h"
+#include "module/signer.h"
 
-#define ENVELOPE_VERSION	1
-#define ENVELOPE_HDR		10
+#define ENVELOPE_VERSION	2
+/*! version, kind, handle, address family, address, port. */
+#define ENVELOPE_HDR		(1 + 1 + 8 + 1 + 16 + 2)
+#define ENVELOPE_FAMILY_NONE	0
+#define ENVELOPE_FAMILY_IPV4	4
+#define ENVELOPE_FAMILY_IPV6	6
 /*! A DNS header: the least an UPDATE can be. */
 #define ENVELOPE_UPDATE_MIN	12
+
+/*! Signing requests of the apply thread waiting at once (one wave). */
+#define REPLICA_SIGN_SLOTS	BFTDNS_REPLICA_SIGN_WAVE
+/*! A wait for signatures says so in the log after this long, then every minute. */
+#define REPLICA_SIGN_LOG_FIRST_MS	5000
+#define REPLICA_SIGN_LOG_EVERY_MS	60000
+
+/*! A signing request of the apply thread and, once there, its answer. */
+typedef struct {
+	bool active;
+	bool done;
+	uint64_t id;
+	uint16_t count;
+	size_t sig_len;
+	uint8_t *sigs;                 /*!< count * sig_len bytes, set by the core thread. */
+} sign_slot_t;
 
 /*! A local request waiting for its batch, by handle. */
 typedef struct pending {
@@ -41,6 +63,10 @@ struct bftdns_replica {
 	pthread_mutex_t lock;          /*!< Guards pending (order and core threads). */
 	pending_t *pending;
 	uint64_t handle_next;          /*!< Order thread only. */
+	tsign_mode_t sign_mode;        /*!< Test-only misbehaviour of the signer. */
+	pthread_mutex_t sign_lock;     /*!< Guards sign_slots (apply and core threads). */
+	pthread_cond_t sign_done;
+	sign_slot_t sign_slots[REPLICA_SIGN_SLOTS];
 };
 
 static void put_u64(uint8_t *p, uint64_t v)
@@ -48,6 +74,55 @@ static void put_u64(uint8_t *p, uint64_t v)
 	for (int i = 7; i >= 0; i--) {
 		p[i] = (uint8_t)v;
 		v >>= 8;
+	}
+}
+
+static uint16_t get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/*! The client's address into an envelope (zeros and family NONE if unknown). */
+static void envelope_put_remote(uint8_t *p, const struct sockaddr_storage *remote)
+{
+	memset(p, 0, 1 + 16 + 2);
+	if (remote->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)remote;
+		p[0] = ENVELOPE_FAMILY_IPV4;
+		memcpy(p + 1, &in->sin_addr, 4);
+		memcpy(p + 17, &in->sin_port, 2);
+	} else if (remote->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)remote;
+		p[0] = ENVELOPE_FAMILY_IPV6;
+		memcpy(p + 1, &in6->sin6_addr, 16);
+		memcpy(p + 17, &in6->sin6_port, 2);
+	}
+}
+
+/*! A peer's address field: false if malformed (unknown family, junk in padding). */
+static bool envelope_get_remote(const uint8_t *p, struct sockaddr_storage *remote)
+{
+	static const uint8_t zeros[16] = { 0 };
+	memset(remote, 0, sizeof(*remote));
+	switch (p[0]) {
+	case ENVELOPE_FAMILY_NONE:
+		return memcmp(p + 1, zeros, 16) == 0 && get_u16(p + 17) == 0;
+	case ENVELOPE_FAMILY_IPV4: {
+		struct sockaddr_in *in = (struct sockaddr_in *)remote;
+		in->sin_family = AF_INET;
+		memcpy(&in->sin_addr, p + 1, 4);
+		memcpy(&in->sin_port, p + 17, 2);
+		return memcmp(p + 5, zeros, 12) == 0;
+	}
+	case ENVELOPE_FAMILY_IPV6: {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)remote;
+		in6->sin6_family = AF_INET6;
+		memcpy(&in6->sin6_addr, p + 1, 16);
+		memcpy(&in6->sin6_port, p + 17, 2);
+		return true;
+	}
+	default:
+		return false;
 	}
 }
 
@@ -91,12 +166,18 @@ static bftdns_request_t *request_of_envelope(bftdns_t *ctx, bft_node_t origin,
 	}
 	uint8_t kind = req[1];
 	uint64_t handle = get_u64(req + 2);
+	struct sockaddr_storage remote;
+	if (!envelope_get_remote(req + 10, &remote)) {
+		return NULL;
+	}
 	const uint8_t *wire = req + ENVELOPE_HDR;
 	size_t wire_len = len - ENVELOPE_HDR;
 	if (kind == BFTDNS_OP_SIGN) {
-		return (wire_len == 0) ? bftdns_request_sign() : NULL;
+		return (wire_len == 0 && remote.ss_family == AF_UNSPEC) ?
+		       bftdns_request_sign() : NULL;
 	}
-	if (kind != BFTDNS_OP_UPDATE || wire_len < ENVELOPE_UPDATE_MIN) {
+	if (kind != BFTDNS_OP_UPDATE || wire_len < ENVELOPE_UPDATE_MIN ||
+	    remote.ss_family == AF_UNSPEC) {
 		return NULL;
 	}
 
@@ -117,6 +198,7 @@ static bftdns_request_t *request_of_envelope(bftdns_t *ctx, bft_node_t origin,
 		return NULL;
 	}
 	memcpy(copy, wire, wire_len);
+	request->remote = remote;
 	request->kind = BFTDNS_OP_UPDATE;
 	request->owned_wire = copy;
 	request->wire = copy;
@@ -124,10 +206,46 @@ static bftdns_request_t *request_of_envelope(bftdns_t *ctx, bft_node_t origin,
 	return request;
 }
 
+/*! Core thread: the signatures of a request go to the waiting apply thread. */
+static void replica_deliver_sigs(bftdns_t *ctx, const uint8_t *data, size_t len)
+{
+	bftdns_replica_t *rep = ctx->replica;
+	uint64_t id;
+	uint16_t count;
+	size_t sig_len;
+	const uint8_t *sigs;
+	if (tsign_output_decode(data, len, &id, &count, &sig_len, &sigs) != BFT_EOK) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "threshold signing output is malformed, ignored");
+		return;
+	}
+	pthread_mutex_lock(&rep->sign_lock);
+	for (size_t i = 0; i < REPLICA_SIGN_SLOTS; i++) {
+		sign_slot_t *slot = &rep->sign_slots[i];
+		if (!slot->active || slot->done || slot->id != id) {
+			continue;
+		}
+		/* If it cannot be kept, the wait fails the change: never skip one. */
+		slot->sigs = malloc((size_t)count * sig_len);
+		if (slot->sigs != NULL) {
+			memcpy(slot->sigs, sigs, (size_t)count * sig_len);
+		}
+		slot->count = count;
+		slot->sig_len = sig_len;
+		slot->done = true;
+		pthread_cond_broadcast(&rep->sign_done);
+		break;
+	}
+	pthread_mutex_unlock(&rep->sign_lock);
+}
+
 /*! Core thread: a delivered batch goes to the apply thread (never blocks). */
 static void replica_deliver(void *arg, uint32_t tag, const uint8_t *data, size_t len)
 {
 	bftdns_t *ctx = arg;
+	if (tag == BFTDNS_CORE_OUT_SIGS) {
+		replica_deliver_sigs(ctx, data, len);
+		return;
+	}
 	if (tag != BFTDNS_CORE_OUT_BATCH) {
 		return;
 	}
@@ -182,6 +300,22 @@ static void replica_log(void *arg, int level, const char *msg)
 	knotd_mod_log(ctx->mod, level, "%s", msg);
 }
 
+/*! The signer's test-only misbehaviour from knot.conf (one mode at most). */
+static tsign_mode_t replica_sign_mode(unsigned misbehave)
+{
+	if (misbehave & BFTDNS_MISBEHAVE_INVERT_SHARES) {
+		return TSIGN_MODE_INVERT_SHARES;
+	}
+	if (misbehave & BFTDNS_MISBEHAVE_RANDOM_SHARES) {
+		return TSIGN_MODE_RANDOM_SHARES;
+	}
+	/* A silent replica sends nothing at all, shares included. */
+	if (misbehave & (BFTDNS_MISBEHAVE_SILENT_SIGNER | BFTDNS_MISBEHAVE_SILENT)) {
+		return TSIGN_MODE_SILENT_SIGNER;
+	}
+	return TSIGN_MODE_HONEST;
+}
+
 int bftdns_replica_start(bftdns_t *ctx)
 {
 	const bftdns_conf_t *c = &ctx->conf;
@@ -190,6 +324,8 @@ int bftdns_replica_start(bftdns_t *ctx)
 		return KNOT_ENOMEM;
 	}
 	pthread_mutex_init(&rep->lock, NULL);
+	pthread_mutex_init(&rep->sign_lock, NULL);
+	pthread_cond_init(&rep->sign_done, NULL);
 	/* Handles of an earlier incarnation must not match this one's: its
 	 * batches may still be delivered after a restart. Not on the apply
 	 * path: a handle only finds a local client. */
@@ -212,6 +348,14 @@ int bftdns_replica_start(bftdns_t *ctx)
 		.deliver_ctx = ctx,
 		.log = { .fn = replica_log, .ctx = ctx },
 	};
+	if (bftdns_signer_threshold(ctx->signer)) {
+		const keys_share_t *share = bftdns_signer_share(ctx->signer);
+		ccp->sign_pub = &share->pub.key;
+		ccp->sign_secret = &share->secret;
+		ccp->sign_strategy = c->protocol;
+		ccp->sign_mode = replica_sign_mode(c->misbehave);
+		rep->sign_mode = ccp->sign_mode;
+	}
 	for (unsigned i = 0; i <= c->peer_count; i++) {
 		const struct sockaddr_storage *addr = (i < c->peer_count) ? &c->peers[i].addr :
 		                                                            &c->listen_addr;
@@ -260,6 +404,20 @@ int bftdns_replica_run_core(bftdns_t *ctx)
 	cc.resume = resume;
 	cc.resume_count = (size_t)count;
 
+	/* Signing instances are named by batch (threshold.h): the first one
+	 * this incarnation starts is the next batch's. Peers may have finished
+	 * the instances of every batch it can still catch up on (those they
+	 * keep, retain-max) and sent it their signatures while it was away:
+	 * for those it asks again (RESEND). */
+	uint64_t next_seq = 1;
+	batch_reader_t br;
+	if (count > 0 && batch_reader_open(&br, kept[count - 1], kept_len[count - 1]) == BFT_EOK) {
+		next_seq = br.epoch + 2;
+	}
+	uint64_t retain = (cc.retain_max != 0) ? cc.retain_max : ABC_RETAIN_DEFAULT;
+	cc.sign_start_id = tsign_id_make(next_seq, 0);
+	cc.sign_catchup_until = tsign_id_make(next_seq + retain, 0);
+
 	int ret = bftdns_core_start(&cc, &rep->core);
 	bftdns_history_free(kept, (size_t)count);
 	if (ret != BFT_EOK) {
@@ -286,6 +444,11 @@ void bftdns_replica_stop(bftdns_t *ctx)
 		bftdns_request_finish(p->request, KNOT_RCODE_SERVFAIL);
 		free(p);
 	}
+	for (size_t i = 0; i < REPLICA_SIGN_SLOTS; i++) {
+		free(rep->sign_slots[i].sigs);
+	}
+	pthread_cond_destroy(&rep->sign_done);
+	pthread_mutex_destroy(&rep->sign_lock);
 	pthread_mutex_destroy(&rep->lock);
 	free(rep);
 	ctx->replica = NULL;
@@ -309,6 +472,7 @@ int bftdns_replica_submit(bftdns_t *ctx, bftdns_request_t *request)
 	env[0] = ENVELOPE_VERSION;
 	env[1] = (uint8_t)request->kind;
 	put_u64(env + 2, handle);
+	envelope_put_remote(env + 10, &request->remote);
 	if (wire_len > 0) {
 		memcpy(env + ENVELOPE_HDR, request->wire, wire_len);
 	}
@@ -363,4 +527,108 @@ bool bftdns_replica_stats(const bftdns_t *ctx, bftdns_core_stats_t *out)
 	}
 	bftdns_core_stats(ctx->replica->core, out);
 	return true;
+}
+
+int bftdns_replica_sign_start(bftdns_t *ctx, const tsign_request_t *req)
+{
+	bftdns_replica_t *rep = ctx->replica;
+	size_t len = tsign_request_size(req);
+	uint8_t *buf = (len > 0) ? malloc(len) : NULL;
+	if (buf == NULL || tsign_request_encode(req, buf, len, &len) != BFT_EOK) {
+		free(buf);
+		return (len == 0) ? KNOT_EINVAL : KNOT_ENOMEM;
+	}
+
+	/* In the table before the core can answer it. */
+	sign_slot_t *slot = NULL;
+	pthread_mutex_lock(&rep->sign_lock);
+	for (size_t i = 0; i < REPLICA_SIGN_SLOTS && slot == NULL; i++) {
+		if (!rep->sign_slots[i].active) {
+			slot = &rep->sign_slots[i];
+			*slot = (sign_slot_t) { .active = true, .id = req->id };
+		}
+	}
+	pthread_mutex_unlock(&rep->sign_lock);
+	if (slot == NULL) {
+		free(buf);
+		return KNOT_EBUSY;
+	}
+
+	/* The inbox is full only briefly (the core drains it every loop). */
+	int ret = BFT_EAGAIN;
+	while (rep->core != NULL && !uatomic_read(&ctx->stopping)) {
+		ret = bftdns_core_submit_to(rep->core, MUX_TSIGN, buf, len);
+		if (ret != BFT_EAGAIN) {
+			break;
+		}
+		(void)bftdns_queue_wait(&ctx->delivered, 10);
+	}
+	free(buf);
+	if (ret != BFT_EOK) {
+		pthread_mutex_lock(&rep->sign_lock);
+		slot->active = false;
+		pthread_mutex_unlock(&rep->sign_lock);
+		return (ret == BFT_EAGAIN) ? KNOT_ECONNABORTED : KNOT_ERROR;
+	}
+	return KNOT_EOK;
+}
+
+static uint64_t replica_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int bftdns_replica_sign_wait(bftdns_t *ctx, uint64_t id, uint8_t *sigs, size_t count,
+                             size_t sig_len)
+{
+	bftdns_replica_t *rep = ctx->replica;
+	/* Monotonic time only says how long we waited, in the log. */
+	uint64_t since = replica_now_ms(), logged = 0;
+	int ret = KNOT_ENOENT;
+
+	pthread_mutex_lock(&rep->sign_lock);
+	sign_slot_t *slot = NULL;
+	for (size_t i = 0; i < REPLICA_SIGN_SLOTS; i++) {
+		if (rep->sign_slots[i].active && rep->sign_slots[i].id == id) {
+			slot = &rep->sign_slots[i];
+		}
+	}
+	while (slot != NULL && !slot->done && !uatomic_read(&ctx->stopping)) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		(void)pthread_cond_timedwait(&rep->sign_done, &rep->sign_lock, &until);
+
+		uint64_t waited = replica_now_ms() - since;
+		if (!slot->done && waited >= REPLICA_SIGN_LOG_FIRST_MS &&
+		    (logged == 0 || waited - logged >= REPLICA_SIGN_LOG_EVERY_MS)) {
+			logged = waited;
+			knotd_mod_log(ctx->mod, LOG_NOTICE, "batch %"PRIu64" waits for signature "
+			              "shares from peers (%"PRIu64" s so far, links up to %u of %u "
+			              "peers; f + 1 = %u replicas must take part)",
+			              id >> TSIGN_ID_POSITION_BITS, waited / 1000,
+			              bftdns_replica_links_up(ctx), ctx->conf.replicas - 1,
+			              ctx->conf.faults + 1);
+		}
+	}
+	if (slot != NULL && slot->done) {
+		if (slot->sigs == NULL) {
+			ret = KNOT_ENOMEM;
+		} else if (slot->count != count || slot->sig_len != sig_len) {
+			ret = KNOT_EMALF;
+		} else {
+			memcpy(sigs, slot->sigs, count * sig_len);
+			ret = KNOT_EOK;
+		}
+	} else if (slot != NULL) {
+		ret = KNOT_ECONNABORTED;
+	}
+	if (slot != NULL) {
+		free(slot->sigs);
+		*slot = (sign_slot_t) { .active = false };
+	}
+	pthread_mutex_unlock(&rep->sign_lock);
+	return ret;
 }

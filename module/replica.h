@@ -21,10 +21,17 @@
  *                   apply thread, with the batch's agreed time; a request
  *                   that came in here gets its client back from the table
  *
+ *   apply thread    bftdns_replica_sign_start()/_wait(): the digests of a
+ *                   change go to the group's threshold signing (threshold.h)
+ *                   and their signatures come back
+ *
  * Envelope (the request bytes the broadcast orders; peers' envelopes are
- * untrusted and checked): u8 version 1, u8 kind (bftdns_op_kind_t), u64
- * handle (big endian; unique per replica incarnation), then the UPDATE
- * message (kind UPDATE: 12..65535 bytes; kind SIGN: nothing).
+ * untrusted and checked): u8 version 2, u8 kind (bftdns_op_kind_t), u64
+ * handle (big endian; unique per replica incarnation), the client's address
+ * (u8 family 0/4/6, 16 bytes address, zero-padded, u16 port, network
+ * order: what the replica it came in at saw, for the update ACL on every
+ * replica), then the UPDATE message (kind UPDATE: 12..65535 bytes, an
+ * address; kind SIGN: nothing, no address).
  */
 
 #pragma once
@@ -32,6 +39,7 @@
 #include <stdbool.h>
 
 #include "coordinator/core/core.h"
+#include "coordinator/proto/tsign.h"
 #include "module/batch.h"
 #include "module/bftdns.h"
 
@@ -60,3 +68,22 @@ unsigned bftdns_replica_links_up(const bftdns_t *ctx);
 
 /*! Any thread: the coordinator's counters; false if it is not running. */
 bool bftdns_replica_stats(const bftdns_t *ctx, bftdns_core_stats_t *out);
+
+/*! Signing requests that may wait at once (bftdns_replica_sign_start()). */
+#define BFTDNS_REPLICA_SIGN_WAVE	16
+
+/*!
+ * Apply thread: hands a signing request (ids increasing) to the group.
+ * KNOT_EBUSY if BFTDNS_REPLICA_SIGN_WAVE wait already, KNOT_ECONNABORTED if
+ * the module is stopping.
+ */
+int bftdns_replica_sign_start(bftdns_t *ctx, const tsign_request_t *req);
+
+/*!
+ * Apply thread: waits for the count signatures of request id (sig_len bytes
+ * each, in the request's order) and copies them into sigs. Waits as long as
+ * it takes (f + 1 replicas must take part: while fewer run, the change
+ * waits) unless the module stops (KNOT_ECONNABORTED).
+ */
+int bftdns_replica_sign_wait(bftdns_t *ctx, uint64_t id, uint8_t *sigs, size_t count,
+                             size_t sig_len);

@@ -32,7 +32,7 @@ static int signer_collect(const bftdns_signer_t *signer, const mpz_t x, mpz_t si
 {
 	const shoup_public_t *pub = &signer->share.pub.key;
 	if (pub->f != 0) {
-		/* The peers' shares come with the coordinator (n > 1). */
+		/* f + 1 shares: the change is signed by the group (threshold.h). */
 		return KNOT_ENOTSUP;
 	}
 
@@ -124,12 +124,6 @@ int bftdns_signer_load(knotd_mod_t *mod, const bftdns_conf_t *conf,
 		              conf->replica_id, conf->replicas, conf->faults);
 		goto fail;
 	}
-	if (pub->key.f != 0) {
-		knotd_mod_log(mod, LOG_WARNING, "signing with f > 0 needs the peers' shares, "
-		              "which this build does not exchange yet: changes that need "
-		              "a signature fail");
-	}
-
 	size_t dnskey_len = 0;
 	ret = keys_dnskey_rdata(pub->key.modulus, pub->key.exponent, KEYS_DNSKEY_FLAGS_KSK,
 	                        pub->alg->number, signer->dnskey, sizeof(signer->dnskey),
@@ -175,4 +169,33 @@ void bftdns_signer_describe(const bftdns_signer_t *signer, unsigned *algorithm,
 	*algorithm = signer->share.pub.alg->number;
 	*key_tag = signer->share.pub.key_tag;
 	*bits = signer->share.pub.key.bits;
+}
+
+bool bftdns_signer_threshold(const bftdns_signer_t *signer)
+{
+	return signer->share.pub.key.f > 0;
+}
+
+const keys_share_t *bftdns_signer_share(const bftdns_signer_t *signer)
+{
+	return &signer->share;
+}
+
+size_t bftdns_signer_sig_size(const bftdns_signer_t *signer)
+{
+	return signer->modulus_bytes;
+}
+
+bool bftdns_signer_verify(const void *ctx, const uint8_t *digest, const uint8_t *sig)
+{
+	const bftdns_signer_t *signer = ctx;
+	const keys_public_t *pub = &signer->share.pub;
+	mpz_t x, y;
+	mpz_inits(x, y, NULL);
+	mpz_import(y, signer->modulus_bytes, 1, 1, 1, 0, sig);
+	bool valid = bftdns_alg_encode_digest(pub->alg, digest, signer->modulus_bytes,
+	                                      x) == SHOUP_EOK &&
+	             shoup_signature_verify(&pub->key, x, y);
+	mpz_clears(x, y, NULL);
+	return valid;
 }

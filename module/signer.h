@@ -15,13 +15,18 @@
  * f + 1 shares and checks the result with the public key before Knot may
  * publish it.
  *
- * With n = 1, f = 0 one share is the signature's only share. With n > 1 the
- * shares of the peers come through the coordinator: signer_collect() is the
- * seam.
+ * With f = 0 one share is the signature's only share and this signer signs
+ * alone. With f > 0 the group signs: the apply thread has a change's
+ * digests signed together by the coordinator's threshold signing
+ * (threshold.h) and gives Knot a signer that only looks them up
+ * (sigset.h); this file then provides the key share and the check.
  */
 
 #pragma once
 
+#include <stdbool.h>
+
+#include "coordinator/keys/keyfile.h"
 #include "knot/module.h"
 #include "module/conf.h"
 
@@ -42,3 +47,15 @@ const knotd_signer_t *bftdns_signer_knotd(const bftdns_signer_t *signer);
 /*! DNSSEC algorithm number, key tag and modulus bits, for the log. */
 void bftdns_signer_describe(const bftdns_signer_t *signer, unsigned *algorithm,
                             unsigned *key_tag, unsigned *bits);
+
+/*! True if signatures need f + 1 > 1 replicas (threshold.h signs). */
+bool bftdns_signer_threshold(const bftdns_signer_t *signer);
+
+/*! The public key and this replica's share, for the coordinator. */
+const keys_share_t *bftdns_signer_share(const bftdns_signer_t *signer);
+
+/*! Bytes of a signature (the modulus size). */
+size_t bftdns_signer_sig_size(const bftdns_signer_t *signer);
+
+/*! True if sig is the valid signature of digest (ctx: the signer; sigset.h). */
+bool bftdns_signer_verify(const void *ctx, const uint8_t *digest, const uint8_t *sig);

@@ -14,8 +14,8 @@
  *
  * In production (conf.ops NULL) that instance is the multiplexer (mux.h)
  * with the atomic broadcast (abc.h) as its first member, keyed by the
- * replica's coin key file; threshold signing is meant to join it as a
- * second member. Tests and benchmarks may drive any bft_protocol_ops_t
+ * replica's coin key file, and threshold signing (tsign.h) as the second
+ * when the caller gives the replica's key share (conf.sign_pub). Tests and benchmarks may drive any bft_protocol_ops_t
  * instead (conf.ops).
  *
  *   bftdns_core_start()   validates, loads the link key (and the coin key),
@@ -54,9 +54,12 @@
 #include "coordinator/net/log.h"
 #include "coordinator/proto/abc.h"
 #include "coordinator/proto/protocol.h"
+#include "coordinator/proto/tsign.h"
 
 /*! Output tag of a delivered batch (production). */
 #define BFTDNS_CORE_OUT_BATCH	MUX_TAG(MUX_ABC, ABC_OUTPUT_BATCH)
+/*! Output tag of a finished signing request (production, tsign_output_decode()). */
+#define BFTDNS_CORE_OUT_SIGS	MUX_TAG(MUX_TSIGN, TSIGN_OUTPUT_SIGS)
 
 typedef struct bftdns_core bftdns_core_t;
 
@@ -94,6 +97,15 @@ typedef struct {
 	/*! This replica ran before (implied by resume_count > 0): it stays silent
 	 *  in the epochs its earlier incarnation may have spoken in (abc_start()). */
 	bool restarted;
+	/* Production: threshold signing (member MUX_TSIGN) when sign_pub is set.
+	 * Requests: bftdns_core_submit_to(MUX_TSIGN, tsign_request_encode()),
+	 * answers: BFTDNS_CORE_OUT_SIGS outputs. The key must outlive the core. */
+	const shoup_public_t *sign_pub;          /*!< Checked by the caller. */
+	const shoup_secret_t *sign_secret;       /*!< This replica's share. */
+	shoup_strategy_t sign_strategy;
+	tsign_mode_t sign_mode;                  /*!< Test-only misbehaviour. */
+	uint64_t sign_start_id;                  /*!< tsign_conf_t.start_id. */
+	uint64_t sign_catchup_until;             /*!< tsign_conf_t.catchup_until. */
 	/* Tests and benchmarks: any protocol instead. */
 	const bft_protocol_ops_t *ops;
 	const void *proto_conf;
@@ -123,7 +135,7 @@ int bftdns_core_start(const bftdns_core_conf_t *conf, bftdns_core_t **out);
  */
 int bftdns_core_submit(bftdns_core_t *core, const uint8_t *data, size_t len);
 
-/*! Production: an input for mux member `member` (MUX_ABC, later MUX_TSIGN). */
+/*! Production: an input for mux member `member` (MUX_ABC or MUX_TSIGN). */
 int bftdns_core_submit_to(bftdns_core_t *core, uint8_t member, const uint8_t *data, size_t len);
 
 /*! Stops the thread, closes every link, frees everything. NULL is fine. */
@@ -148,8 +160,11 @@ typedef struct {
 	uint64_t refused_handshakes; /*!< Incoming connections that failed TLS or HELLO. */
 	uint64_t loops;           /*!< Event loop iterations. */
 	bftdns_core_peer_stats_t peers[BFT_NODES_MAX];
+	uint64_t peer_faults[BFT_NODES_MAX]; /*!< Faults the protocol blamed on each peer. */
 	bool abc_on;              /*!< Production: abc below is filled in. */
 	abc_stats_t abc;          /*!< The atomic broadcast's counters. */
+	bool tsign_on;            /*!< Production with signing: tsign below is filled in. */
+	tsign_stats_t tsign;      /*!< Threshold signing's counters. */
 } bftdns_core_stats_t;
 
 /*! Any thread: a snapshot of the counters (published once per loop iteration). */

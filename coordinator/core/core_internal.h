@@ -96,6 +96,7 @@ struct bftdns_core {
 	coin_public_t coin_pub;
 	coin_secret_t coin_sec;
 	abc_conf_t abc_conf;
+	tsign_conf_t tsign_conf;
 	mux_conf_t mux_conf;
 	uint64_t fetched_logged;
 	uint64_t fetched_log_ms;
@@ -134,5 +135,5 @@ void core_drive_free_local(bftdns_core_t *core);
 int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len);
 /*! Replays conf.resume into the abc member (after create, before the thread). */
 int core_stack_resume(bftdns_core_t *core, char *why, size_t why_len);
-/*! Once per loop iteration: abc counters into the stats, operator log lines. */
+/*! Once per loop iteration: abc and tsign counters into the stats, operator log lines. */
 void core_stack_watch(bftdns_core_t *core);

@@ -73,6 +73,7 @@ static void drive_fault(bftdns_core_t *core, const bft_fault_t *fault)
 	if (fault->node >= core->conf.n) {
 		return;
 	}
+	core->stats.peer_faults[fault->node]++;
 	uint64_t seen = ++core->faults_logged[fault->node];
 	if (seen <= CORE_FAULT_LOG_FIRST || seen % 1000 == 0) {
 		bft_log(&core->conf.log, LOG_WARNING, "replica %u: %s (fault %u, %llu so far)",

@@ -19,6 +19,7 @@
 #include "coordinator/core/mux.h"
 #include "coordinator/proto/abc.h"
 #include "coordinator/proto/error.h"
+#include "coordinator/proto/tsign.h"
 
 typedef struct {
 	mux_member_t conf;
@@ -207,13 +208,14 @@ static bool ops_terminated(const void *proto)
 }
 
 /* Kinds are allocated so that the production members' never overlap; a
- * member that joins adds its names here (tsign_fault_name() for MUX_TSIGN). */
+ * member that joins adds its names here. */
 static const char *ops_fault_name(uint16_t kind)
 {
 	if (kind == MUX_FAULT_BAD_MEMBER) {
 		return "message for no sub-protocol";
 	}
-	return abc_ops.fault_name(kind);
+	const char *name = tsign_fault_name(kind);
+	return (name != NULL) ? name : abc_ops.fault_name(kind);
 }
 
 const bft_protocol_ops_t mux_ops = {

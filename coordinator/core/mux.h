@@ -45,7 +45,7 @@
 
 enum {
 	MUX_ABC   = 1,   /*!< The atomic broadcast (abc.h). */
-	MUX_TSIGN = 2,   /*!< Threshold signing (tsign.h), when it joins. */
+	MUX_TSIGN = 2,   /*!< Threshold signing (tsign.h). */
 };
 
 #define MUX_MEMBERS_MAX		4

@@ -9,7 +9,8 @@
 /*
  * The production protocol stack: the coin key share from its file, the
  * atomic broadcast's conf (coins named by the cluster id, so two replica
- * groups never share a coin), the multiplexer with abc as member MUX_ABC,
+ * groups never share a coin), the multiplexer with abc as member MUX_ABC
+ * and, given the replica's key share, threshold signing as MUX_TSIGN,
  * the replay of batches delivered before a restart, and the log lines that
  * tell an operator how catch-up goes.
  */
@@ -84,6 +85,20 @@ int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len)
 		               .start = restarted ? stack_start_restarted : stack_start_fresh } },
 		.count = 1,
 	};
+	if (c->sign_pub != NULL) {
+		if (c->sign_secret == NULL) {
+			snprintf(why, why_len, "threshold signing needs this replica's key share");
+			return BFT_EINVAL;
+		}
+		core->tsign_conf = (tsign_conf_t){
+			.pub = c->sign_pub, .secrets = c->sign_secret, .secret_count = 1,
+			.strategy = c->sign_strategy, .mode = c->sign_mode,
+			.start_id = c->sign_start_id, .catchup_until = c->sign_catchup_until,
+		};
+		core->mux_conf.members[core->mux_conf.count++] = (mux_member_t){
+			.id = MUX_TSIGN, .ops = &tsign_ops, .conf = &core->tsign_conf,
+		};
+	}
 	core->production = true;
 	core->conf.ops = &mux_ops;
 	core->conf.proto_conf = &core->mux_conf;
@@ -121,6 +136,11 @@ void core_stack_watch(bftdns_core_t *core)
 	abc_stats(mux_member(core->proto, MUX_ABC), &st);
 	core->stats.abc_on = true;
 	core->stats.abc = st;
+	tsign_t *ts = mux_member(core->proto, MUX_TSIGN);
+	if (ts != NULL) {
+		tsign_stats(ts, &core->stats.tsign);
+		core->stats.tsign_on = true;
+	}
 	if (st.batches_fetched > core->fetched_logged &&
 	    core->now_ms >= core->fetched_log_ms + STACK_LOG_EVERY_MS) {
 		bft_log(&core->conf.log, LOG_NOTICE, "catching up: %llu batches taken from peers "

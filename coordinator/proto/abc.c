@@ -29,7 +29,8 @@ static int abc_copy_conf(abc_t *abc, const bft_params_t *params)
 	const abc_conf_t *conf = params->conf;
 	if (conf == NULL || conf->session == NULL || conf->session_len == 0 ||
 	    conf->session_len > ABC_SESSION_MAX || conf->batch_max > BATCH_PROPOSAL_REQUESTS_MAX ||
-	    conf->retain_max > ABC_RETAIN_MAX || pcoin_keys_secret(&conf->coin, params) == NULL) {
+	    conf->retain_max > ABC_RETAIN_MAX || (unsigned)conf->mode >= ABC_MODES ||
+	    pcoin_keys_secret(&conf->coin, params) == NULL) {
 		return BFT_EINVAL;
 	}
 	abc->params = *params;
@@ -39,6 +40,7 @@ static int abc_copy_conf(abc_t *abc, const bft_params_t *params)
 	abc->session_len = conf->session_len;
 	abc->batch_max = conf->batch_max > 0 ? conf->batch_max : ABC_BATCH_DEFAULT;
 	abc->coin_every_round = conf->coin_every_round;
+	abc->mode = conf->mode;
 	return abc_kept_init(abc, conf->retain_max > 0 ? conf->retain_max : ABC_RETAIN_DEFAULT);
 }
 
@@ -59,6 +61,10 @@ int abc_create(const bft_params_t *params, abc_t **out)
 		ret = dedup_create(ABC_DEDUP_WINDOW, &abc->delivered);
 	}
 	if (ret == BFT_EOK && (abc->proposal = malloc(BATCH_PROPOSAL_MAX)) == NULL) {
+		ret = BFT_ENOMEM;
+	}
+	if (ret == BFT_EOK && abc->mode == ABC_MODE_EQUIVOCATE &&
+	    (abc->alt = malloc(BATCH_PROPOSAL_MAX)) == NULL) {
 		ret = BFT_ENOMEM;
 	}
 	if (ret != BFT_EOK) {
@@ -86,6 +92,7 @@ void abc_destroy(abc_t *abc)
 	dedup_destroy(abc->delivered);
 	bft_step_deinit(&abc->scratch);
 	free(abc->proposal);
+	abc_mode_free(abc);
 	free(abc);
 }
 
@@ -195,6 +202,9 @@ static int abc_propose(abc_t *abc, const bft_env_t *env, bft_step_t *step)
 	}
 	size_t len = batch_proposal_end(&bw);
 	abc->proposed = true;
+	if (abc->mode == ABC_MODE_EQUIVOCATE) {
+		abc_mode_propose(abc, abc->epoch, abc->proposal, len);
+	}
 	ret = acs_handle_input(acs, abc->proposal, len, env, &abc->scratch);
 	int lifted = abc_hold_lift(abc, abc->epoch, step);
 	return ret != BFT_EOK ? ret : lifted;
@@ -464,14 +474,19 @@ static bool abc_known(const abc_t *abc, const uint8_t key[DEDUP_KEY_LEN])
 	return dedup_contains(abc->delivered, key) || abc_pending(abc, key);
 }
 
-/* The end of every entry point: progress, then our announcement and fetches. */
-static int abc_finish(abc_t *abc, int ret, const bft_env_t *env, bft_step_t *step)
+/* The end of every entry point: progress, then our announcement and
+ * fetches; a test mode then changes what this call sends (from `first`). */
+static int abc_finish(abc_t *abc, int ret, const bft_env_t *env, bft_step_t *step,
+                      size_t first)
 {
 	if (ret == BFT_EOK) {
 		ret = abc_advance(abc, env, step);
 	}
 	if (ret == BFT_EOK) {
 		ret = abc_catchup_after(abc, step);
+	}
+	if (abc->mode != ABC_MODE_HONEST) {
+		ret = abc_mode_apply(abc, ret, step, first);
 	}
 	return ret;
 }
@@ -483,12 +498,13 @@ int abc_handle_input(abc_t *abc, const uint8_t *req, size_t len,
 	if (req == NULL || len == 0 || len > BATCH_REQUEST_MAX) {
 		return BFT_EINVAL;
 	}
+	size_t first = step->msg_count;
 	abc->used = true;
 	uint8_t key[DEDUP_KEY_LEN];
 	abc_digest(req, len, key);
 	if (abc_known(abc, key)) {
 		abc->stats.inputs_ignored++;
-		return abc_finish(abc, BFT_EOK, env, step);
+		return abc_finish(abc, BFT_EOK, env, step, first);
 	}
 	if (!abc_within(abc, abc->params.self, len, 2)) {
 		return BFT_EAGAIN;
@@ -504,7 +520,7 @@ int abc_handle_input(abc_t *abc, const uint8_t *req, size_t len,
 		const uint8_t hdr = ABC_MSG_REQUEST;
 		ret = bft_step_send2(step, others, &hdr, 1, req, len);
 	}
-	return abc_finish(abc, ret, env, step);
+	return abc_finish(abc, ret, env, step, first);
 }
 
 /* A request forwarded by its origin: queued within the origin's quota. */
@@ -565,6 +581,7 @@ int abc_handle_message(abc_t *abc, bft_node_t from, const uint8_t *msg, size_t l
 	if (from >= abc->params.n || (msg == NULL && len > 0)) {
 		return BFT_EINVAL;
 	}
+	size_t first = step->msg_count;
 	abc->used = true;
 	uint8_t kind = len >= 1 ? msg[0] : 0;
 	int ret = BFT_EOK;
@@ -585,7 +602,7 @@ int abc_handle_message(abc_t *abc, bft_node_t from, const uint8_t *msg, size_t l
 		bft_step_fault(step, from, BFT_FAULT_MALFORMED);
 		break;
 	}
-	return abc_finish(abc, ret, env, step);
+	return abc_finish(abc, ret, env, step, first);
 }
 
 int abc_restore(abc_t *abc, const uint8_t *batch, size_t len)
@@ -617,11 +634,12 @@ bool abc_silent(const abc_t *abc, uint64_t epoch)
 int abc_start(abc_t *abc, bool restarted, const bft_env_t *env, bft_step_t *step)
 {
 	assert(abc != NULL && step != NULL);
+	size_t first = step->msg_count;
 	abc->used = true;
 	abc->restarted = restarted || abc->restored;
 	abc->silent_until = abc->epoch + ABC_EPOCHS_AHEAD;
 	abc->hello = true;
-	return abc_finish(abc, BFT_EOK, env, step);
+	return abc_finish(abc, BFT_EOK, env, step, first);
 }
 
 /* The generic view: input is one request. */

@@ -68,6 +68,32 @@
  * Clock: env->now_ms is taken as the node's wall clock (Unix time in ms);
  * the driver passes CLOCK_REALTIME for this protocol.
  *
+ * Misbehaviour modes (abc_mode_t, conf->mode) are for tests and
+ * demonstrations of what n >= 3f + 1 tolerates; the default is honest, and
+ * an honest node pays one comparison per call for them (abc_mode.c):
+ * - SILENT: the node sends no message at all to a peer (no REQUEST
+ *   forwarding, proposal, ECHO, READY, agreement vote, coin share,
+ *   STARTED, FETCH or catch-up answer; copies to itself are kept, so its
+ *   own state stays consistent). It still takes inputs and messages and
+ *   delivers what the others agree on, until it falls behind: it never
+ *   announces its epoch, so after ABC_EPOCHS_AHEAD epochs its peers hold
+ *   their epoch messages back for it, and it cannot fetch. For its peers
+ *   it is a crashed node. Requests given only to it are never delivered.
+ * - EQUIVOCATE: the node tells two halves of its peers different things
+ *   (half B of epoch e: the peers j with j + e odd; the rest and itself
+ *   get the honest messages). Its own proposal: half B gets another
+ *   well-formed proposal (its requests in reverse order, clock + 1) in
+ *   VALUE, and in its ECHO and READY of its own instance; in the other
+ *   proposers' instances half B gets ECHOs with the value's last byte
+ *   flipped and READYs with another digest; in agreement, half B gets the
+ *   other bit in BVAL, AUX and TERM and another set in CONF (coin shares
+ *   are verifiable and go out unchanged); a BATCH it serves to a peer of
+ *   half B carries another time. Correct nodes still deliver the same
+ *   batches and make progress; they blame it where one of them can see
+ *   the lie: f + 1 ECHOs for each of two values of its instance
+ *   (rbc.h: EQUIVOCATION), a served batch that f + 1 others contradict
+ *   (ABC_FAULT_BAD_BATCH). A lie told to one node only is not provable.
+  *
  * Wire: u8 kind, then
  *   1 EPOCH    u64 epoch, the epoch's ACS message
  *   2 REQUEST  a forwarded request (within the origin's quota)
@@ -119,6 +145,19 @@
 /*! Fault: a fetched batch that differs from the one f + 1 peers sent. */
 #define ABC_FAULT_BAD_BATCH	(BFT_FAULT_PROTOCOL + 0x21)
 
+/*! How this replica behaves; anything but HONEST is a test mode (see above). */
+typedef enum {
+	ABC_MODE_HONEST = 0,
+	ABC_MODE_SILENT,      /*!< Sends nothing to its peers (still receives, may deliver). */
+	ABC_MODE_EQUIVOCATE,  /*!< Tells half of its peers different things. */
+	ABC_MODES,
+} abc_mode_t;
+
+/*! "honest", "silent", "equivocate"; NULL if out of range. */
+const char *abc_mode_name(abc_mode_t mode);
+/*! Parses a mode name; BFT_EINVAL if unknown. */
+int abc_mode_parse(const char *name, abc_mode_t *out);
+
 /*! bft_params_t.conf (required); copied at create, the keys must outlive it. */
 typedef struct {
 	pcoin_keys_t coin;
@@ -127,6 +166,7 @@ typedef struct {
 	uint32_t batch_max;         /*!< Requests per proposal; 0: ABC_BATCH_DEFAULT. */
 	uint32_t retain_max;        /*!< Batches kept for lagging peers; 0: ABC_RETAIN_DEFAULT. */
 	bool coin_every_round;      /*!< See aba.h (tests). */
+	abc_mode_t mode;            /*!< 0: honest. */
 } abc_conf_t;
 
 typedef struct abc abc_t;

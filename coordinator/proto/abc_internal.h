@@ -145,6 +145,17 @@ struct abc {
 	abc_stats_t stats;
 	bft_step_t scratch;
 	uint8_t *proposal;              /*!< BATCH_PROPOSAL_MAX bytes, reused. */
+
+	/* Misbehaviour (abc_mode.c); all unused while honest. */
+	abc_mode_t mode;
+	bool alt_valid;                 /*!< alt is our other proposal for alt_epoch. */
+	uint64_t alt_epoch;
+	uint8_t *alt;                   /*!< BATCH_PROPOSAL_MAX bytes. */
+	size_t alt_len;
+	uint8_t alt_digest[DEDUP_KEY_LEN];  /*!< SHA-256 of alt ... */
+	uint8_t real_digest[DEDUP_KEY_LEN]; /*!< ... and of the proposal we made. */
+	uint8_t *lie;                   /*!< A message being altered, lie_cap bytes. */
+	size_t lie_cap;
 };
 
 /* abc.c */
@@ -158,6 +169,18 @@ void abc_digest(const uint8_t *data, size_t len, uint8_t out[DEDUP_KEY_LEN]);
 int abc_commit(abc_t *abc, const uint8_t *batch, size_t len, bool keys_done, bft_step_t *step);
 /*! True if we send nothing for epoch (we restarted, see `restarted`). */
 bool abc_silent(const abc_t *abc, uint64_t epoch);
+
+/* abc_mode.c */
+/*! Equivocate: makes the other proposal for `epoch` from our real one. */
+void abc_mode_propose(abc_t *abc, uint64_t epoch, const uint8_t *real, size_t len);
+/*!
+ * Applies a misbehaviour mode to the messages step holds from index
+ * `first` on (those of the current call): SILENT keeps only copies to
+ * ourselves; EQUIVOCATE sends altered copies to half of the targets.
+ * Passes ret through if it is an error.
+ */
+int abc_mode_apply(abc_t *abc, int ret, bft_step_t *step, size_t first);
+void abc_mode_free(abc_t *abc);
 
 /* abc_hold.c */
 /*!

@@ -31,6 +31,7 @@ struct rbc {
 	uint8_t value_digest[RBC_DIGEST_LEN];
 	bool readied;
 	bool delivered;
+	bool split_blamed;      /*!< The proposer was blamed for two values. */
 	bft_nodeset_t echo_from;
 	uint8_t echo_digest[BFT_NODES_MAX][RBC_DIGEST_LEN];
 	bft_nodeset_t ready_from;
@@ -283,6 +284,32 @@ static int rbc_store_copy(rbc_t *rbc, const uint8_t *digest, const rbc_msg_t *ms
 	return BFT_EOK;
 }
 
+/*
+ * f + 1 ECHOs for each of two values: a correct node echoes only what the
+ * proposer sent it, and at most f of the senders are faulty, so correct
+ * nodes were sent both values: the proposer equivocated (blamed once).
+ * An honest proposer's instance never gets here: only faulty nodes echo
+ * another value than its, at most f of them. Costs nothing while all
+ * ECHOs carry one value (one stored copy).
+ */
+static void rbc_check_split(rbc_t *rbc, const uint8_t *digest, bft_step_t *step)
+{
+	unsigned n = rbc->params.n, f = rbc->params.f;
+	if (rbc->split_blamed || rbc->copy_count < 2 ||
+	    rbc_count(rbc->echo_digest, rbc->echo_from, n, digest) < f + 1) {
+		return;
+	}
+	for (unsigned i = 0; i < rbc->copy_count; i++) {
+		const uint8_t *other = rbc->copies[i].digest;
+		if (memcmp(other, digest, RBC_DIGEST_LEN) != 0 &&
+		    rbc_count(rbc->echo_digest, rbc->echo_from, n, other) >= f + 1) {
+			rbc->split_blamed = true;
+			bft_step_fault(step, rbc->proposer, BFT_FAULT_EQUIVOCATION);
+			return;
+		}
+	}
+}
+
 static int rbc_on_echo(rbc_t *rbc, bft_node_t from, const rbc_msg_t *msg, bft_step_t *step)
 {
 	uint8_t digest[RBC_DIGEST_LEN];
@@ -298,6 +325,7 @@ static int rbc_on_echo(rbc_t *rbc, bft_node_t from, const rbc_msg_t *msg, bft_st
 	}
 	memcpy(rbc->echo_digest[from], digest, RBC_DIGEST_LEN);
 	rbc->echo_from |= bft_nodeset_one(from);
+	rbc_check_split(rbc, digest, step);
 
 	unsigned n = rbc->params.n, f = rbc->params.f;
 	if (!rbc->readied && rbc_count(rbc->echo_digest, rbc->echo_from, n, digest) >= n - f) {

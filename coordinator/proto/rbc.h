@@ -25,6 +25,11 @@
  * outputs has sent its READY, and f + 1 correct nodes sent their ECHO
  * with the value, so a finished instance may be freed at once.
  *
+ * Faults: a second VALUE/ECHO/READY from a sender (DUPLICATE if the same,
+ * EQUIVOCATION if not), a VALUE from another node than the proposer
+ * (UNEXPECTED), and EQUIVOCATION of the proposer once f + 1 ECHOs carry
+ * each of two values (correct nodes were sent different VALUEs).
+ *
  * ECHO carries the whole value (cost n^2 |v| per instance) rather than a
  * hash plus a fetch round: values are small DNS batches and a finished
  * node never has to answer for them again. Memory is bounded by n stored

@@ -25,10 +25,13 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	        "usage: bftdns-sim [--protocol NAME (abc)] [--n|--replicas N] [--f|--faults F] [--seed S] [--seeds COUNT]\n"
-	        "                  [--byz KIND|any] [--faulty K] [--no-crashes] [--no-partitions]\n"
-	        "                  [--no-starve] [--steps-max STEPS] [--verbose] [--list]\n"
+	        "                  [--byz KIND|any] [--faulty K] [--mode MODE] [--no-crashes]\n"
+	        "                  [--no-partitions] [--no-starve] [--steps-max STEPS] [--verbose] [--list]\n"
 	        "Runs seeds S..S+COUNT-1 (default 0, 100); exit 1 if any seed fails.\n"
-	        "KIND: honest silent garbage replay equivocate bitflip mix (default: any).\n");
+	        "KIND: honest silent garbage replay equivocate bitflip mix (default: any): what the\n"
+	        "simulator does to faulty nodes' messages.\n"
+	        "MODE: a misbehaviour mode of the protocol's own core for every faulty node\n"
+	        "(--list names them; abc: silent equivocate mix).\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -48,6 +51,7 @@ typedef struct {
 	uint64_t seed;
 	uint64_t seeds;
 	bool verbose;
+	const char *mode;         /*!< Resolved once the protocol is known. */
 } cli_t;
 
 static int cli_option(cli_t *cli, int opt, const char *arg)
@@ -79,6 +83,7 @@ static int cli_option(cli_t *cli, int opt, const char *arg)
 		}
 		cli->opts.faulty = (int)v;
 		return BFT_EOK;
+	case 'M': cli->mode = arg; return BFT_EOK;
 	case 'C': cli->opts.crashes = false; return BFT_EOK;
 	case 'P': cli->opts.partitions = false; return BFT_EOK;
 	case 'S': cli->opts.starve = false; return BFT_EOK;
@@ -143,6 +148,7 @@ int main(int argc, char **argv)
 		{ "byz", required_argument, NULL, 'b' },
 		{ "faulty", required_argument, NULL, 'k' },
 		{ "steps-max", required_argument, NULL, 'm' },
+		{ "mode", required_argument, NULL, 'M' },
 		{ "no-crashes", no_argument, NULL, 'C' },
 		{ "no-partitions", no_argument, NULL, 'P' },
 		{ "no-starve", no_argument, NULL, 'S' },
@@ -162,7 +168,14 @@ int main(int argc, char **argv)
 				usage(stdout);
 			}
 			for (size_t i = 0; sim_protocols[i] != NULL; i++) {
-				printf("protocol: %s\n", sim_protocols[i]->name);
+				const sim_protocol_t *p = sim_protocols[i];
+				printf("protocol: %s", p->name);
+				for (unsigned m = 1; p->mode_name != NULL && m <= BFT_NODES_MAX &&
+				                     p->mode_name(m) != NULL; m++) {
+					printf("%s%s", m == 1 ? " (modes: " : " ", p->mode_name(m));
+					printf("%s", p->mode_name(m + 1) == NULL ? ")" : "");
+				}
+				printf("\n");
 			}
 			return 0;
 		}
@@ -179,6 +192,10 @@ int main(int argc, char **argv)
 	if (optind != argc || bft_params_check(&check) != BFT_EOK || cli.seeds == 0) {
 		fprintf(stderr, "bftdns-sim: need 1 <= n <= %d, n >= 3f + 1, seeds >= 1\n", BFT_NODES_MAX);
 		usage(stderr);
+		return 2;
+	}
+	if (cli.mode != NULL && (cli.opts.mode = sim_mode_find(cli.proto, cli.mode)) == 0) {
+		fprintf(stderr, "bftdns-sim: protocol %s has no mode %s\n", cli.proto->name, cli.mode);
 		return 2;
 	}
 	return run_seeds(&cli);

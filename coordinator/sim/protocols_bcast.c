@@ -47,8 +47,36 @@ static sim_coin_keys_t *sim_keys_get(uint16_t n, uint16_t f)
 	return table[n][f];
 }
 
+/*
+ * Misbehaviour modes of faulty nodes (bftdns-sim --mode, sim_opts_t.mode):
+ * the core's own (abc_mode_t) and "mix", in which the faulty nodes take
+ * turns (the first silent, the second equivocating, ...). A node's conf
+ * (params->conf) is then a pointer to its abc_mode_t.
+ */
+#define SIM_ABC_MODE_MIX	ABC_MODES
+
+static const char *abc_sim_mode_name(unsigned mode)
+{
+	if (mode == SIM_ABC_MODE_MIX) {
+		return "mix";
+	}
+	return mode > ABC_MODE_HONEST && mode < ABC_MODES ? abc_mode_name((abc_mode_t)mode) : NULL;
+}
+
+static const void *abc_sim_mode_conf(unsigned mode, unsigned k)
+{
+	static const abc_mode_t modes[ABC_MODES] = {
+		ABC_MODE_HONEST, ABC_MODE_SILENT, ABC_MODE_EQUIVOCATE,
+	};
+	if (mode == SIM_ABC_MODE_MIX) {
+		mode = k % 2 == 0 ? ABC_MODE_SILENT : ABC_MODE_EQUIVOCATE;
+	}
+	return abc_sim_mode_name(mode) != NULL ? &modes[mode] : NULL;
+}
+
 static int abc_sim_create(const bft_params_t *params, void **proto, bool every_round)
 {
+	const abc_mode_t *mode = params->conf;
 	sim_coin_keys_t *keys = sim_keys_get(params->n, params->f);
 	if (keys == NULL) {
 		return BFT_EINVAL;
@@ -58,6 +86,7 @@ static int abc_sim_create(const bft_params_t *params, void **proto, bool every_r
 		.session = (const uint8_t *)"sim", .session_len = 3,
 		.batch_max = 4,   /* Small batches: more epochs per run. */
 		.coin_every_round = every_round,
+		.mode = mode != NULL ? *mode : ABC_MODE_HONEST,
 	};
 	bft_params_t p = *params;
 	p.conf = &conf;
@@ -282,6 +311,8 @@ const sim_protocol_t sim_abc = {
 	.inputs = abc_sim_inputs,
 	.check = abc_sim_check,
 	.restart = abc_sim_restart,
+	.mode_name = abc_sim_mode_name,
+	.mode_conf = abc_sim_mode_conf,
 };
 
 const sim_protocol_t sim_abc_coin_every_round = {
@@ -293,4 +324,6 @@ const sim_protocol_t sim_abc_coin_every_round = {
 	.inputs = abc_sim_inputs,
 	.check = abc_sim_check,
 	.restart = abc_sim_restart,
+	.mode_name = abc_sim_mode_name,
+	.mode_conf = abc_sim_mode_conf,
 };

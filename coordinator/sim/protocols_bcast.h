@@ -13,6 +13,9 @@
  * `bftdns-sim --protocol abc`. Coin keys are dealt from a fixed seed per
  * (n, f) when the first instance is made, so a seed replays.
  *
+ * Faulty nodes may run the core in a misbehaviour mode (--mode silent,
+ * equivocate, or mix: the faulty nodes take turns), see abc.h.
+ *
  * Inputs: per seed, 1..8 requests, each given to a random non-empty set of
  * nodes (so some reach several nodes and must be delivered once).
  * Checks, beyond the simulator's agreement of honest output sequences

@@ -100,11 +100,51 @@ static void draw_scenario(const sim_opts_t *opts, uint64_t seed, sim_conf_t *con
 	}
 }
 
-static void describe(const sim_conf_t *conf, const sim_byz_state_t *byz, char *buf, size_t len)
+unsigned sim_mode_find(const sim_protocol_t *proto, const char *name)
 {
-	snprintf(buf, len, "faulty=0x%x(%s) delay<=%ums skew<=%ums crashed=0x%x@%" PRIu64 "-%" PRIu64
+	/* Bounded by the node budget: no protocol has more modes than that. */
+	for (unsigned m = 1; proto->mode_name != NULL && m <= BFT_NODES_MAX; m++) {
+		const char *known = proto->mode_name(m);
+		if (known == NULL) {
+			break;
+		}
+		if (strcmp(known, name) == 0) {
+			return m;
+		}
+	}
+	return 0;
+}
+
+/* Gives every faulty node the protocol's conf for the run's mode. */
+static int apply_mode(const sim_protocol_t *proto, const sim_opts_t *opts, sim_conf_t *conf)
+{
+	if (opts->mode == 0) {
+		return BFT_EOK;
+	}
+	if (proto->mode_conf == NULL || proto->mode_name == NULL ||
+	    proto->mode_name(opts->mode) == NULL) {
+		return BFT_EINVAL;
+	}
+	unsigned k = 0;
+	for (bft_node_t i = 0; i < conf->n; i++) {
+		if (bft_nodeset_has(conf->faulty, i)) {
+			conf->node_conf[i] = proto->mode_conf(opts->mode, k++);
+			if (conf->node_conf[i] == NULL) {
+				return BFT_EINVAL;
+			}
+		}
+	}
+	return BFT_EOK;
+}
+
+static void describe(const sim_protocol_t *proto, const sim_opts_t *opts, const sim_conf_t *conf,
+                     const sim_byz_state_t *byz, char *buf, size_t len)
+{
+	const char *mode = opts->mode != 0 ? proto->mode_name(opts->mode) : NULL;
+	snprintf(buf, len, "faulty=0x%x(%s%s%s) delay<=%ums skew<=%ums crashed=0x%x@%" PRIu64 "-%" PRIu64
 	         " isolated=0x%x until %" PRIu64 "%s starve=%s%u",
-	         conf->faulty, sim_byz_name(byz->kind), conf->delay_max_ms, conf->clock_skew_max_ms,
+	         conf->faulty, mode != NULL ? mode : "", mode != NULL ? ", " : "",
+	         sim_byz_name(byz->kind), conf->delay_max_ms, conf->clock_skew_max_ms,
 	         conf->crashed, conf->crash_ms, conf->restart_ms, conf->isolated, conf->heal_ms,
 	         conf->partition_drops ? " (drops)" : "", byz->starve ? "" : "no,", byz->victim);
 }
@@ -163,14 +203,17 @@ static bool check_run(const sim_protocol_t *proto, const sim_t *sim, char *why, 
 void sim_replay_command(const sim_protocol_t *proto, const sim_opts_t *opts, uint64_t seed,
                         char *buf, size_t len)
 {
-	char faulty[32] = "";
+	char faulty[32] = "", mode[64] = "";
 	if (opts->faulty >= 0) {
 		snprintf(faulty, sizeof(faulty), " --faulty %d", opts->faulty);
 	}
-	snprintf(buf, len, "./run.sh sim --protocol %s --n %u --f %u --byz %s%s%s%s%s"
+	if (opts->mode != 0 && proto->mode_name != NULL && proto->mode_name(opts->mode) != NULL) {
+		snprintf(mode, sizeof(mode), " --mode %s", proto->mode_name(opts->mode));
+	}
+	snprintf(buf, len, "./run.sh sim --protocol %s --n %u --f %u --byz %s%s%s%s%s%s"
 	         " --steps-max %" PRIu64 " --seed %" PRIu64 " --verbose",
 	         proto->name, opts->n, opts->f,
-	         opts->byz < SIM_BYZ_KINDS ? sim_byz_name(opts->byz) : "any", faulty,
+	         opts->byz < SIM_BYZ_KINDS ? sim_byz_name(opts->byz) : "any", faulty, mode,
 	         opts->crashes ? "" : " --no-crashes", opts->partitions ? "" : " --no-partitions",
 	         opts->starve ? "" : " --no-starve",
 	         opts->steps_max ? opts->steps_max : SIM_STEPS_DEFAULT, seed);
@@ -188,11 +231,16 @@ int sim_run_seed(const sim_protocol_t *proto, const sim_opts_t *opts, uint64_t s
 		.restart = proto->restart,
 	};
 	draw_scenario(opts, seed, &conf, &byz);
+	int ret = apply_mode(proto, opts, &conf);
+	if (ret != BFT_EOK) {
+		return ret;
+	}
 	sim_byz_hooks(&byz, &conf.adversary);
-	describe(&conf, &byz, res->scenario, sizeof(res->scenario));
+	describe(proto, opts, &conf, &byz, res->scenario, sizeof(res->scenario));
+	res->faulty = conf.faulty;
 
 	sim_t *sim = NULL;
-	int ret = sim_create(&conf, &sim);
+	ret = sim_create(&conf, &sim);
 	if (ret != BFT_EOK) {
 		return ret;
 	}
@@ -204,6 +252,12 @@ int sim_run_seed(const sim_protocol_t *proto, const sim_opts_t *opts, uint64_t s
 		snprintf(res->why, sizeof(res->why), "run failed: %s (%s)", sim_failure(sim), bft_strerror(ret));
 	} else {
 		res->ok = check_run(proto, sim, res->why, sizeof(res->why));
+	}
+	res->correct = sim_correct(sim);
+	for (bft_node_t i = 0; i < conf.n; i++) {
+		if (bft_nodeset_has(res->correct, i)) {
+			res->blamed |= sim_node_blamed(sim, i);
+		}
 	}
 	sim_trace_hash(sim, res->trace);
 	sim_stats(sim, &res->stats);

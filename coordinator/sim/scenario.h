@@ -51,6 +51,14 @@ typedef struct sim_protocol {
 	/*! sim_conf_t.restart for crashed nodes; NULL: amnesia. */
 	int (*restart)(const sim_t *sim, bft_node_t node, void *proto, const bft_env_t *env,
 	               bft_step_t *step);
+	/*!
+	 * The protocol's own misbehaviour modes for faulty nodes (sim_opts_t.mode
+	 * 1, 2, ...), or NULL: the name of mode m (NULL past the last one), and
+	 * the bft_params_t.conf of the k-th faulty node (in index order) in mode
+	 * m, which its create() must understand.
+	 */
+	const char *(*mode_name)(unsigned mode);
+	const void *(*mode_conf)(unsigned mode, unsigned k);
 } sim_protocol_t;
 
 /*! The protocols built into the simulator (NULL-terminated by name). */
@@ -66,6 +74,10 @@ typedef struct {
 	bool partitions;
 	bool starve;
 	uint64_t steps_max;       /*!< 0: default. */
+	/*! 0: faulty nodes run the honest core; else every faulty node's core
+	 *  runs in this misbehaviour mode of the protocol (sim_protocol_t), and
+	 *  its messages still go through the byz adversary (honest: unchanged). */
+	unsigned mode;
 } sim_opts_t;
 
 /*! Defaults: everything on, byz drawn per seed, faulty drawn. */
@@ -77,6 +89,9 @@ typedef struct {
 	char scenario[256];       /*!< One line describing the drawn scenario. */
 	uint8_t trace[SIM_TRACE_LEN];
 	sim_stats_t stats;
+	bft_nodeset_t faulty;     /*!< The run's faulty nodes. */
+	bft_nodeset_t correct;    /*!< ... its correct ones (neither faulty nor impaired). */
+	bft_nodeset_t blamed;     /*!< Nodes a correct node reported a fault about. */
 } sim_result_t;
 
 /*!
@@ -85,6 +100,9 @@ typedef struct {
  */
 int sim_run_seed(const sim_protocol_t *proto, const sim_opts_t *opts, uint64_t seed,
                  sim_result_t *res);
+
+/*! Finds a protocol's misbehaviour mode by name: 1, 2, ..., or 0 if unknown. */
+unsigned sim_mode_find(const sim_protocol_t *proto, const char *name);
 
 /*! The command line that replays seed (for failure messages). */
 void sim_replay_command(const sim_protocol_t *proto, const sim_opts_t *opts, uint64_t seed,

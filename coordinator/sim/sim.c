@@ -130,6 +130,7 @@ int sim_inject(sim_t *sim, bft_node_t from, bft_node_t to, const uint8_t *msg, s
 	if (from >= sim->conf.n || to >= sim->conf.n || len == 0 || len > BFT_MSG_MAX) {
 		return BFT_EINVAL;
 	}
+	sim->stats.talkers |= from != to ? bft_nodeset_one(from) : 0;
 	uint64_t delay = bft_prng_below(&sim->prng, (uint64_t)sim->conf.delay_max_ms + 1);
 	uint64_t at = sim->now_ms + delay;
 	if (sim_cut(sim, from, to)) {
@@ -161,7 +162,8 @@ int sim_inject(sim_t *sim, bft_node_t from, bft_node_t to, const uint8_t *msg, s
 static int sim_node_start(sim_t *sim, bft_node_t i)
 {
 	bft_params_t params = {
-		.n = sim->conf.n, .f = sim->conf.f, .self = i, .conf = sim->conf.proto_conf,
+		.n = sim->conf.n, .f = sim->conf.f, .self = i,
+		.conf = sim->conf.node_conf[i] != NULL ? sim->conf.node_conf[i] : sim->conf.proto_conf,
 	};
 	sim_node_t *node = &sim->nodes[i];
 	assert(node->proto == NULL);

@@ -73,7 +73,10 @@ typedef struct {
 
 typedef struct {
 	const bft_protocol_ops_t *ops;
-	const void *proto_conf;       /*!< bft_params_t.conf for every instance. */
+	const void *proto_conf;       /*!< bft_params_t.conf for every instance ... */
+	/*! ... but node i gets node_conf[i] if it is not NULL (e.g. a faulty
+	 *  node's core in one of the protocol's misbehaviour modes). */
+	const void *node_conf[BFT_NODES_MAX];
 	uint16_t n, f;
 	uint64_t seed;
 	bft_nodeset_t faulty;         /*!< Their messages go through adversary.tamper. */
@@ -145,6 +148,7 @@ typedef struct {
 	uint64_t dropped;
 	uint64_t injected;     /*!< Messages sent by tamper. */
 	uint64_t faults;       /*!< Faults reported by any node. */
+	bft_nodeset_t talkers; /*!< Nodes that sent a message to another node. */
 	uint64_t end_ms;       /*!< Virtual time at the end. */
 } sim_stats_t;
 

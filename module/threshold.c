@@ -1,0 +1,147 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "coordinator/proto/tsign.h"
+#include "module/replica.h"
+#include "module/signer.h"
+#include "module/sigset.h"
+#include "module/threshold.h"
+
+/*! Real applies that may each find digests the dry run did not. */
+#define THRESHOLD_ROUNDS_MAX	3
+
+/*!
+ * Has the digests (sorted, count of them) signed by the group, as requests
+ * from position *position on, and stores the signatures in set. Requests
+ * go out in waves of BFTDNS_REPLICA_SIGN_WAVE, signed in parallel.
+ */
+static int threshold_sign(bftdns_t *ctx, bftdns_sigset_t *set, uint64_t seq,
+                          uint32_t *position, const uint8_t *digests, size_t count)
+{
+	const keys_public_t *pub = &bftdns_signer_share(ctx->signer)->pub;
+	const size_t dsize = pub->alg->digest_size;
+	const size_t ssize = bftdns_signer_sig_size(ctx->signer);
+	uint8_t *sigs = malloc((size_t)TSIGN_MSGS_MAX * ssize);
+	if (sigs == NULL) {
+		return KNOT_ENOMEM;
+	}
+
+	int ret = KNOT_EOK;
+	size_t done = 0;
+	while (ret == KNOT_EOK && done < count) {
+		/* Start a wave of requests... */
+		uint64_t ids[BFTDNS_REPLICA_SIGN_WAVE];
+		size_t firsts[BFTDNS_REPLICA_SIGN_WAVE], sizes[BFTDNS_REPLICA_SIGN_WAVE];
+		size_t wave = 0, next = done;
+		while (ret == KNOT_EOK && wave < BFTDNS_REPLICA_SIGN_WAVE && next < count) {
+			if (*position >= (1u << TSIGN_ID_POSITION_BITS)) {
+				knotd_mod_log(ctx->mod, LOG_ERR, "batch %"PRIu64" needs more than "
+				              "%u signing requests", seq, 1u << TSIGN_ID_POSITION_BITS);
+				ret = KNOT_ELIMIT;
+				break;
+			}
+			size_t m = count - next;
+			m = (m > TSIGN_MSGS_MAX) ? TSIGN_MSGS_MAX : m;
+			tsign_request_t req = {
+				.id = tsign_id_make(seq, (*position)++),
+				.alg = (uint8_t)pub->alg->number,
+				.count = (uint16_t)m,
+				.digests = digests + next * dsize,
+			};
+			ret = bftdns_replica_sign_start(ctx, &req);
+			if (ret == KNOT_EOK) {
+				ids[wave] = req.id;
+				firsts[wave] = next;
+				sizes[wave] = m;
+				wave++;
+				next += m;
+			}
+		}
+		/* ...and collect all of it (also after a failed start: the
+		 * started ones hold slots). */
+		for (size_t w = 0; w < wave; w++) {
+			int r = bftdns_replica_sign_wait(ctx, ids[w], sigs, sizes[w], ssize);
+			if (r == KNOT_EOK) {
+				r = bftdns_sigset_fill(set, digests + firsts[w] * dsize, sizes[w], sigs);
+			}
+			if (r != KNOT_EOK && ret == KNOT_EOK) {
+				ret = r;
+			}
+		}
+		done = next;
+	}
+	free(sigs);
+	return ret;
+}
+
+int bftdns_threshold_apply(bftdns_t *ctx, knotd_change_t *change, uint64_t seq,
+                           int (*apply)(bftdns_t *, knotd_change_t *, uint64_t))
+{
+	const keys_public_t *pub = &bftdns_signer_share(ctx->signer)->pub;
+	bftdns_sigset_t *set = bftdns_sigset_new(pub->alg->digest_size,
+	                                         bftdns_signer_sig_size(ctx->signer),
+	                                         bftdns_signer_knotd(ctx->signer),
+	                                         bftdns_signer_verify, ctx->signer);
+	if (set == NULL) {
+		return KNOT_ENOMEM;
+	}
+
+	/* 1. What will be signed. */
+	const knotd_change_flag_t flags = change->flags;
+	change->flags = flags | KNOTD_CHANGE_DRY_RUN;
+	change->signer = bftdns_sigset_signer(set, true);
+	int ret = apply(ctx, change, seq);
+	change->flags = flags;
+	change->signer = bftdns_sigset_signer(set, false);
+
+	uint32_t position = 0;
+	int failed = KNOT_EOK;  /* Why the last real apply failed. */
+	for (unsigned round = 0; ret == KNOT_EOK; round++) {
+		/* 2. Signed by the group. */
+		uint8_t *digests = NULL;
+		size_t missing = bftdns_sigset_missing(set, &digests);
+		if (missing == SIZE_MAX) {
+			ret = KNOT_ENOMEM;
+			break;
+		}
+		if (missing > 0) {
+			if (round > 0) {
+				knotd_mod_log(ctx->mod, LOG_NOTICE, "batch %"PRIu64" asked for %zu "
+				              "signatures its dry run did not, signing them too",
+				              seq, missing);
+			}
+			ret = threshold_sign(ctx, set, seq, &position, digests, missing);
+		}
+		free(digests);
+		if (ret != KNOT_EOK) {
+			break;
+		}
+		if (round > 0 && missing == 0) {
+			/* The real apply failed for another reason than a missing
+			 * signature: that is its result. */
+			ret = failed;
+			break;
+		}
+
+		/* 3. For real. */
+		ret = apply(ctx, change, seq);
+		if (ret == KNOT_EOK || round + 1 >= THRESHOLD_ROUNDS_MAX) {
+			break;
+		}
+		/* A failed real apply committed nothing; one that failed for a
+		 * missing signature noted it, and the next round signs it. */
+		failed = ret;
+		ret = KNOT_EOK;
+	}
+
+	bftdns_sigset_free(set);
+	return ret;
+}
