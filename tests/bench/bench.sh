@@ -8,6 +8,7 @@
 #   read [--seconds S] [--rounds R]                    dnsperf: knotd + mod-bftdns vs stock knotd
 #   update [--updates N] [--bits B]                    knsupdate latency: mod-bftdns (n = 1) vs stock knotd
 #   wan-check [--count N] [--tolerance MS]             the emulated Internet (Figure 1): RTT of every pair
+#   table2 [--quick] [--ops N] [--rows ..] [--protocols ..]  the paper's Table 2: read/add/delete, loopback + emulated Internet
 #   all                                                every arm with its defaults
 #
 # To add an arm: write a function bench_<name> and add <name> to ARMS.
@@ -16,7 +17,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 builddir="$top/build/meson"
 
-ARMS=(crypto net abc abc-net read update wan-check)
+ARMS=(crypto net abc abc-net read update wan-check table2)
 
 bench_crypto() {
 	"$builddir/tests/bench/bench-crypto" "$@"
@@ -46,8 +47,12 @@ bench_wan-check() {
 	"$top/tests/bench/wan/wan.sh" check "$@"
 }
 
+bench_table2() {
+	"$top/tests/bench/table2.sh" "$@"
+}
+
 usage() {
-	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 what=${1:-all}
