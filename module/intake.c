@@ -54,6 +54,17 @@ knotd_state_t bftdns_intake_hook(knotd_state_t state, knot_pkt_t *pkt,
 		return intake_refuse(ctx, qdata);
 	}
 
+	/* The replicas that apply an UPDATE taken here cannot tell the client
+	 * address this replica reports from a made-up one; a TSIG they check
+	 * themselves at the batch time (authz.c) is the only evidence. */
+	if (ctx->conf.replicas > 1 && qdata->query->tsig_rr == NULL) {
+		knotd_mod_log(mod, LOG_NOTICE, "UPDATE without TSIG refused, "
+		              "replicas > 1 take only TSIG-signed UPDATEs "
+		              "(the zone's ACL must name keys)");
+		qdata->rcode = KNOT_RCODE_REFUSED;
+		return intake_refuse(ctx, qdata);
+	}
+
 	knotd_update_t *update = NULL;
 	ret = knotd_update_take(qdata, &update);
 	if (ret == KNOT_ENOTSUP) {

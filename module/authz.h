@@ -1,0 +1,36 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * Authorization of an ordered UPDATE by the replica that applies it.
+ *
+ * With replicas > 1 an UPDATE enters the atomic broadcast at one replica,
+ * which checked it at intake; the others must not take its word for it.
+ * Every replica therefore checks every ordered UPDATE again when it applies
+ * it: the TSIG with its own keys at the batch's agreed time, then the zone's
+ * ACL for the client address the origin reported. The address is hearsay,
+ * so with replicas > 1 only TSIG-signed UPDATEs pass. The result depends on
+ * the message, the address, the configuration and the batch time only:
+ * honest replicas with the same keys and ACLs agree on it.
+ */
+
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "module/bftdns.h"
+
+/*! Authorises one ordered UPDATE at the batch time: TSIG with this knotd's
+ *  keys, then the zone's update ACL for the reported client address.
+ *  Returns the rcode the client gets (KNOT_RCODE_NOERROR: apply it). */
+uint16_t bftdns_authz_check(bftdns_t *ctx, const uint8_t *wire, size_t wire_len,
+                            const struct sockaddr_storage *remote, uint64_t now);
