@@ -21,21 +21,33 @@
 #include "module/apply.h"
 #include "module/bftdns.h"
 #include "module/conf.h"
+#include "module/control.h"
 #include "module/intake.h"
 #include "module/order.h"
 #include "module/replica.h"
 #include "module/signer.h"
 
-static const char *counter_names[] = {
-	[BFTDNS_CTR_TAKEN]   = "updates-taken",
-	[BFTDNS_CTR_REFUSED] = "updates-refused",
-	[BFTDNS_CTR_BATCHES] = "batches",
-	[BFTDNS_CTR_APPLIED] = "updates-applied",
-	[BFTDNS_CTR_FAILED]  = "updates-failed",
+/* knotc zone-stats ZONE mod-bftdns: mod-bftdns.NAME, or mod-bftdns.NAME[ID]
+ * per replica (doc/operations.md). */
+static const struct {
+	const char *name;
+	bool per_replica;
+} counters[] = {
+	[BFTDNS_CTR_TAKEN]      = { "updates-taken" },
+	[BFTDNS_CTR_REFUSED]    = { "updates-refused" },
+	[BFTDNS_CTR_BATCHES]    = { "batches" },
+	[BFTDNS_CTR_APPLIED]    = { "updates-applied" },
+	[BFTDNS_CTR_FAILED]     = { "updates-failed" },
+	[BFTDNS_CTR_SIGNING]    = { "signing-instances" },
+	[BFTDNS_CTR_BAD_SHARES] = { "bad-shares", true },
+	[BFTDNS_CTR_PEERS_UP]   = { "peers-up" },
+	[BFTDNS_CTR_LINK_UPS]   = { "link-ups", true },
 };
 
 static void bftdns_free(bftdns_t *ctx)
 {
+	/* The control thread reads everything below: it lets go first. */
+	bftdns_control_stop(ctx);
 	/* Order first: the apply thread then answers what was never ordered;
 	 * the core next, so that nothing is delivered to a stopped apply. */
 	bftdns_order_stop(ctx);
@@ -96,8 +108,11 @@ int bftdns_load(knotd_mod_t *mod)
 		}
 	}
 
-	for (size_t i = 0; i < sizeof(counter_names) / sizeof(counter_names[0]); i++) {
-		ret = knotd_mod_stats_add(mod, counter_names[i], 1, NULL);
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		ret = counters[i].per_replica
+		    ? knotd_mod_stats_add(mod, counters[i].name, ctx->conf.replicas,
+		                          bftdns_control_replica_name)
+		    : knotd_mod_stats_add(mod, counters[i].name, 1, NULL);
 		if (ret != KNOT_EOK) {
 			bftdns_free(ctx);
 			return ret;
@@ -114,6 +129,12 @@ int bftdns_load(knotd_mod_t *mod)
 	}
 
 	ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, bftdns_intake_hook);
+	if (ret != KNOT_EOK) {
+		bftdns_free(ctx);
+		return ret;
+	}
+	/* Last: what bftdnsctl asks about is running now. */
+	ret = bftdns_control_start(ctx);
 	if (ret != KNOT_EOK) {
 		bftdns_free(ctx);
 		return ret;

@@ -34,15 +34,21 @@
 #include "module/queue.h"
 
 struct bftdns_signer;
+struct bftdns_control;
 typedef struct bftdns_replica bftdns_replica_t;
 
-/*! Statistics counters (knotc stats), in registration order. */
+/*! Statistics counters (knotc zone-stats), in registration order. */
 enum {
 	BFTDNS_CTR_TAKEN,      /*!< UPDATEs taken over. */
 	BFTDNS_CTR_REFUSED,    /*!< UPDATEs refused at intake (ACL, TSIG, transport, limit). */
 	BFTDNS_CTR_BATCHES,    /*!< Ordered batches applied. */
 	BFTDNS_CTR_APPLIED,    /*!< UPDATEs answered NOERROR after apply. */
 	BFTDNS_CTR_FAILED,     /*!< UPDATEs answered with an error after apply. */
+	BFTDNS_CTR_SIGNING,    /*!< Threshold signatures made (bftdns_control_count()). */
+	BFTDNS_CTR_BAD_SHARES, /*!< Per replica: its shares that failed verification (idem). */
+	BFTDNS_CTR_PEERS_UP,   /*!< Peers whose links are up now (a level, control.c). */
+	BFTDNS_CTR_LINK_UPS,   /*!< Per replica: times its link came up (control.c). */
+	BFTDNS_CTR_COUNT
 };
 
 typedef struct bftdns {
@@ -69,4 +75,10 @@ typedef struct bftdns {
 	uint64_t batches_applied;       /*!< Set by the apply thread (uatomic). */
 	uint64_t last_batch_seq;        /*!< Last batch applied, 0: none (apply thread, uatomic). */
 	uint64_t last_batch_time;       /*!< Its agreed time, Unix seconds (apply thread, uatomic). */
+
+	/*! What bftdnsctl status reports of the knotc counters: the ones counted
+	 *  through bftdns_control_count() (module/control.h), uatomic. */
+	uint64_t counts[BFTDNS_CTR_COUNT];
+	uint64_t bad_shares[SHOUP_PLAYERS_MAX];   /*!< BFTDNS_CTR_BAD_SHARES, per replica - 1. */
+	struct bftdns_control *control;           /*!< Control socket and counter refresh. */
 } bftdns_t;
