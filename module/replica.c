@@ -356,6 +356,11 @@ int bftdns_replica_start(bftdns_t *ctx)
 		ccp->sign_mode = replica_sign_mode(c->misbehave);
 		rep->sign_mode = ccp->sign_mode;
 	}
+	if (c->misbehave & BFTDNS_MISBEHAVE_SILENT) {
+		ccp->abc_mode = ABC_MODE_SILENT;
+	} else if (c->misbehave & BFTDNS_MISBEHAVE_EQUIVOCATE) {
+		ccp->abc_mode = ABC_MODE_EQUIVOCATE;
+	}
 	for (unsigned i = 0; i <= c->peer_count; i++) {
 		const struct sockaddr_storage *addr = (i < c->peer_count) ? &c->peers[i].addr :
 		                                                            &c->listen_addr;

@@ -97,6 +97,7 @@ typedef struct {
 	/*! This replica ran before (implied by resume_count > 0): it stays silent
 	 *  in the epochs its earlier incarnation may have spoken in (abc_start()). */
 	bool restarted;
+	abc_mode_t abc_mode;                     /*!< Test-only misbehaviour of the broadcast. */
 	/* Production: threshold signing (member MUX_TSIGN) when sign_pub is set.
 	 * Requests: bftdns_core_submit_to(MUX_TSIGN, tsign_request_encode()),
 	 * answers: BFTDNS_CORE_OUT_SIGS outputs. The key must outlive the core. */

@@ -77,7 +77,7 @@ int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len)
 	core->abc_conf = (abc_conf_t){
 		.coin = { .pub = &core->coin_pub, .secrets = &core->coin_sec, .secret_count = 1 },
 		.session = core->tls.cluster_id, .session_len = sizeof(core->tls.cluster_id),
-		.batch_max = c->batch_max, .retain_max = c->retain_max,
+		.batch_max = c->batch_max, .retain_max = c->retain_max, .mode = c->abc_mode,
 	};
 	bool restarted = c->restarted || c->resume_count > 0;
 	core->mux_conf = (mux_conf_t){
