@@ -12,6 +12,7 @@
 #include <urcu/uatomic.h>
 
 #include "module/apply.h"
+#include "module/authz.h"
 #include "module/batchlog.h"
 #include "module/history.h"
 #include "module/signer.h"
@@ -61,6 +62,23 @@ static int apply_change(bftdns_t *ctx, knotd_change_t *change, uint64_t seq)
 	return ret;
 }
 
+/*!
+ * Every replica authorizes every ordered UPDATE itself, at the batch time
+ * (authz.h): with replicas > 1 it may come from a peer. Alone, a replayed
+ * UPDATE (batch log, no client address) is the operator's own input and
+ * a live one was checked the same way at intake; both are checked again
+ * when the address is known.
+ */
+static uint16_t apply_authorize(bftdns_t *ctx, const bftdns_request_t *request,
+                                uint64_t now)
+{
+	if (ctx->conf.replicas == 1 && request->remote.ss_family == AF_UNSPEC) {
+		return KNOT_RCODE_NOERROR;
+	}
+	return bftdns_authz_check(ctx, request->wire, request->wire_len,
+	                          &request->remote, now);
+}
+
 static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 {
 	/* After a lost batch this replica's zone would differ from the
@@ -80,8 +98,11 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 	}
 
 	knotd_change_update_t *updates = calloc(batch->count + 1, sizeof(*updates));
-	if (updates == NULL) {
+	uint16_t *refused = calloc(batch->count + 1, sizeof(*refused));
+	if (updates == NULL || refused == NULL) {
 		knotd_mod_log(ctx->mod, LOG_ERR, "batch %"PRIu64" dropped, no memory", batch->seq);
+		free(updates);
+		free(refused);
 		bftdns_batch_fail(batch, KNOT_RCODE_SERVFAIL);
 		return;
 	}
@@ -93,6 +114,10 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 	for (size_t i = 0; i < batch->count; i++) {
 		const bftdns_request_t *request = batch->requests[i];
 		if (request->kind == BFTDNS_OP_UPDATE) {
+			refused[i] = apply_authorize(ctx, request, batch->now);
+			if (refused[i] != KNOT_RCODE_NOERROR) {
+				continue;
+			}
 			updates[change.update_count].wire = request->wire;
 			updates[change.update_count].wire_len = request->wire_len;
 			change.update_count++;
@@ -101,7 +126,9 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 		}
 	}
 	int ret;
-	if (bftdns_signer_threshold(ctx->signer)) {
+	if (change.update_count == 0 && change.flags == 0) {
+		ret = KNOT_EOK;  /* Every UPDATE refused: nothing to apply. */
+	} else if (bftdns_signer_threshold(ctx->signer)) {
 		ret = bftdns_threshold_apply(ctx, &change, batch->seq, apply_change);
 	} else {
 		change.signer = bftdns_signer_knotd(ctx->signer);
@@ -121,8 +148,11 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 			bftdns_request_finish(request, KNOT_RCODE_NOERROR);
 			continue;
 		}
-		uint16_t rcode = (ret == KNOT_EOK) ? updates[next].rcode : KNOT_RCODE_SERVFAIL;
-		next++;
+		uint16_t rcode = refused[i];
+		if (rcode == KNOT_RCODE_NOERROR) {
+			rcode = (ret == KNOT_EOK) ? updates[next].rcode : KNOT_RCODE_SERVFAIL;
+			next++;
+		}
 		bool local = (request->client != NULL);
 		bftdns_request_finish(request, rcode);
 		if (local) {
@@ -142,6 +172,7 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 		(void)bftdns_history_record(knotd_mod_zone(ctx->mod), batch->raw, batch->raw_len);
 	}
 	free(updates);
+	free(refused);
 	bftdns_batch_free(batch);
 }
 
