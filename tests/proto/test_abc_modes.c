@@ -14,6 +14,8 @@
  *   only; an equivocating node sends its proposal (RBC VALUE) to half of
  *   the nodes and another well-formed proposal (same requests, clock + 1)
  *   to the other half, and forwards requests unchanged;
+ * - the RBC rule that catches it: f + 1 ECHOs for each of two values blame
+ *   the proposer (EQUIVOCATION, once), f ECHOs for another value do not;
  * - the simulator (bftdns-sim --mode): n = 4, f = 1 and n = 7, f = 2 with
  *   f faulty nodes silent, equivocating, or (n = 7) one of each, over many
  *   seeds with delays, partitions and a starved node: the scenario's
@@ -182,6 +184,59 @@ static void test_one_equivocate(const test_coin_keys_t *keys, bft_step_t *step)
 	abc_destroy(abc);
 }
 
+/* ECHO(value) from `from` into rbc; returns the faults it caused. */
+static size_t rbc_echo(rbc_t *rbc, bft_node_t from, const char *value, bft_step_t *step)
+{
+	rbc_msg_t msg = { .kind = RBC_ECHO, .value = (const uint8_t *)value,
+	                  .value_len = strlen(value) };
+	uint8_t buf[64];
+	size_t len = 0;
+	CHECK_EQ(rbc_msg_encode(&msg, buf, sizeof(buf), &len), BFT_EOK);
+	bft_step_clear(step);
+	CHECK_EQ(rbc_handle_message(rbc, from, buf, len, NULL, step), BFT_EOK);
+	return step->fault_count;
+}
+
+static void test_rbc_split(bft_step_t *step)
+{
+	rbc_conf_t conf = { .proposer = 0 };
+	bft_params_t params = { .n = N, .f = 1, .self = 1, .conf = &conf };
+	rbc_t *rbc = NULL;
+
+	/* A correct proposer: one faulty node echoes another value: no blame. */
+	CHECK_EQ(rbc_create(&params, &rbc), BFT_EOK);
+	CHECK_EQ(rbc_echo(rbc, 3, "B", step), 0);
+	CHECK_EQ(rbc_echo(rbc, 0, "A", step), 0);
+	CHECK_EQ(rbc_echo(rbc, 1, "A", step), 0);
+	CHECK_EQ(rbc_echo(rbc, 2, "A", step), 0);
+	rbc_destroy(rbc);
+
+	/* Proposer 0 told node 3 (and echoed to us) B, nodes 1 and 2 A. */
+	CHECK_EQ(rbc_create(&params, &rbc), BFT_EOK);
+	CHECK_EQ(rbc_echo(rbc, 1, "A", step), 0);
+	CHECK_EQ(rbc_echo(rbc, 3, "B", step), 0);
+	CHECK_EQ(rbc_echo(rbc, 2, "A", step), 0);   /* A 2, B 1 */
+	CHECK_EQ(rbc_echo(rbc, 0, "B", step), 1);   /* f + 1 = 2 for each */
+	CHECK_EQ(step->faults[0].node, 0);
+	CHECK_EQ(step->faults[0].kind, BFT_FAULT_EQUIVOCATION);
+	rbc_destroy(rbc);
+
+	/* n = 7, f = 2: f ECHOs for B are not enough; f + 1 are, and once. */
+	params.n = 7;
+	params.f = 2;
+	CHECK_EQ(rbc_create(&params, &rbc), BFT_EOK);
+	CHECK_EQ(rbc_echo(rbc, 1, "A", step), 0);
+	CHECK_EQ(rbc_echo(rbc, 2, "A", step), 0);
+	CHECK_EQ(rbc_echo(rbc, 4, "B", step), 0);
+	CHECK_EQ(rbc_echo(rbc, 3, "A", step), 0);
+	CHECK_EQ(rbc_echo(rbc, 5, "B", step), 0);   /* A 3, B 2 = f */
+	CHECK_EQ(rbc_echo(rbc, 0, "B", step), 1);   /* B 3 = f + 1 */
+	CHECK_EQ(step->faults[0].node, 0);
+	CHECK_EQ(step->faults[0].kind, BFT_FAULT_EQUIVOCATION);
+	CHECK_EQ(rbc_echo(rbc, 6, "A", step), 0);   /* blamed once */
+	rbc_destroy(rbc);
+}
+
 typedef struct {
 	const char *proto;
 	uint16_t n, f;
@@ -288,6 +343,7 @@ int main(int argc, char **argv)
 	test_bad_conf(&keys);
 	test_one_silent(&keys, &step);
 	test_one_equivocate(&keys, &step);
+	test_rbc_split(&step);
 	bft_step_deinit(&step);
 
 	static const run_t runs[] = {
