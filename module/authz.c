@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 
 #include "module/authz.h"
 
@@ -28,9 +29,13 @@ static const char *authz_addr_str(const struct sockaddr_storage *remote,
 	return buf;
 }
 
-static const char *authz_rcode_str(const knot_lookup_t *names, uint16_t rcode)
+/*! An RCODE or TSIG error by name (BADSIG is 16 among the TSIG errors, BADVERS among the RCODEs). */
+static const char *authz_rcode_str(uint16_t rcode, bool tsig)
 {
-	const knot_lookup_t *item = knot_lookup_by_id(names, rcode);
+	const knot_lookup_t *item = tsig ? knot_lookup_by_id(knot_tsig_rcode_names, rcode) : NULL;
+	if (item == NULL) {
+		item = knot_lookup_by_id(knot_rcode_names, rcode);
+	}
 	return (item != NULL) ? item->name : "?";
 }
 
@@ -56,10 +61,10 @@ uint16_t bftdns_authz_check(bftdns_t *ctx, const uint8_t *wire, size_t wire_len,
 	knotd_mod_log(ctx->mod, LOG_NOTICE, "ordered UPDATE from %s refused at "
 	              "batch time %"PRIu64", %s%s%s (%s)",
 	              authz_addr_str(remote, addr, sizeof(addr)), now,
-	              authz_rcode_str(knot_rcode_names, rcode),
+	              authz_rcode_str(rcode, false),
 	              (tsig_rcode != KNOT_RCODE_NOERROR) ? ", TSIG " : "",
 	              (tsig_rcode != KNOT_RCODE_NOERROR) ?
-	              authz_rcode_str(knot_tsig_rcode_names, tsig_rcode) : "",
+	              authz_rcode_str(tsig_rcode, true) : "",
 	              (ret == KNOT_EDENIED) ? "not TSIG-signed, replicas > 1 "
 	              "take only signed UPDATEs" : knot_strerror(ret));
 
