@@ -136,6 +136,8 @@ fi
 
 log "command: ./run.sh bench table2 ${args[*]}"
 log "$ops operations per column (mean of the first $((ops < 20 ? ops : 20))), RSA-$bits, knsupdate with TSIG, kdig over UDP"
+# All replicas of a row share this machine's CPUs: say how busy it was.
+log "start: $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
 for row in ${rows//:/ }; do
 	IFS=, read -r n f c <<<"$row"
 	for proto in ${protocols//,/ }; do
@@ -203,5 +205,6 @@ for place, n, f, c, proto, signed, cells in rows:
 for note in notes:
     print("note: " + note)
 PY
+log "end: $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 summary_merge "$TMP/summary.tsv"
 log "wrote $OUT/table2.tsv; metrics merged into $SUMMARY_TSV"
