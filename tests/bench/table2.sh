@@ -9,6 +9,10 @@
 #
 #   table2.sh [--quick] [--ops N] [--rows 4,1,0:7,2,1] [--protocols basic,optte] [--bits B]
 #
+# A row is N,F,C; n <= 4 runs on 127.0.0.1 and larger n on the emulated
+# Internet, unless the row says where: N,F,C@lo or N,F,C@wan (7,2,0@lo is
+# the base case that tells the network's share from the protocol's).
+#
 # Reads: kdig (UDP) for www.example.com. A; adds and deletes: knsupdate
 # with TSIG, one name each. Time = the client process's wall time. For
 # each column: mean of the first 20 (the paper's figure), median and p95
@@ -25,11 +29,11 @@ export KNOT_PREFIX=${KNOT_PREFIX:-$top/build/knot}
 export BFTDNS_MODULE=${BFTDNS_MODULE:-$top/build/meson/module/mod-bftdns.so}
 export BFTDNS_KEYGEN=${BFTDNS_KEYGEN:-$top/build/meson/coordinator/tools/bftdns-keygen}
 
-ops=100 quick=0 rows="4,1,0:4,1,1:7,2,0:7,2,1:7,2,2" protocols="basic,optproof,optte" bits=1024
+ops=100 rows="4,1,0:4,1,1:7,2,0:7,2,1:7,2,2" protocols="basic,optproof,optte" bits=1024
 args=("$@")
 while [ $# -gt 0 ]; do
 	case "$1" in
-		--quick)     quick=1; ops=20; shift ;;
+		--quick)     ops=20; shift ;;
 		--ops)       ops=$2; shift 2 ;;
 		--rows)      rows=$2; shift 2 ;;
 		--protocols) protocols=$2; shift 2 ;;
@@ -83,10 +87,21 @@ signed_now() {
 		example.com. SOA 2>/dev/null | grep -q RRSIG
 }
 
-# run_row N F C PROTOCOL: one group, one protocol: the three columns.
+# row_place N,F,C[@PLACE]: where the row runs (lo or wan).
+row_place() {
+	case "$1" in
+		*@lo)  echo lo ;;
+		*@wan) echo wan ;;
+		*@*)   fail "row $1: the place is @lo or @wan" ;;
+		*)     if [ "${1%%,*}" -le 4 ]; then echo lo; else echo wan; fi ;;
+	esac
+}
+
+# run_row N F C PLACE PROTOCOL: one group, one protocol: the three columns.
 run_row() {
-	local n=$1 f=$2 c=$3 proto=$4 place tag i signed=1 kind
-	if [ "$n" -le 4 ]; then place=lo; else place=wan; fi
+	local n=$1 f=$2 c=$3 place=$4 proto=$5 tag signed=1 kind
+	[ "$n" -le "${#WAN_HOSTS_OF_REPLICAS[@]}" ] || [ "$place" = lo ] ||
+		fail "the emulated Internet has ${#WAN_HOSTS_OF_REPLICAS[@]} server hosts, not $n"
 	tag="${place}_${n}_${f}_${c}_${proto}"
 	GROUP_PROTOCOL=$proto
 	GROUP_EXTRA=()
@@ -118,8 +133,8 @@ run_row() {
 
 need_wan=0
 for row in ${rows//:/ }; do
-	IFS=, read -r n f c <<<"$row"
-	[ "$n" -le 4 ] || need_wan=1
+	place=$(row_place "$row")
+	[ "$place" = lo ] || need_wan=1
 done
 if [ "$need_wan" = 1 ]; then
 	rc=0
@@ -139,9 +154,9 @@ log "$ops operations per column (mean of the first $((ops < 20 ? ops : 20))), RS
 # All replicas of a row share this machine's CPUs: say how busy it was.
 log "start: $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
 for row in ${rows//:/ }; do
-	IFS=, read -r n f c <<<"$row"
+	IFS=, read -r n f c <<<"${row%@*}"
 	for proto in ${protocols//,/ }; do
-		run_row "$n" "$f" "$c" "$proto"
+		run_row "$n" "$f" "$c" "$(row_place "$row")" "$proto"
 	done
 done
 
