@@ -5,7 +5,13 @@
 # signing the same zone itself (dnssec-signing, RSASHA256, one CSK of the
 # same size). Alternating blocks; median and p95 of the client-side time.
 #
-#   bench-update.sh [--updates N] [--bits B]
+# With --group N:F:PROTOCOL[:ID=MODE] (repeatable) also replica groups on
+# 127.0.0.1 (tests/cluster/lib.sh), one after another, each measured in
+# blocks alternating with stock knotd, so that every group's ratio is
+# against stock knotd in the same minutes; updates go to replica 1 (a
+# correct one), ID=MODE makes replica ID misbehave (e.g. 2=invert-shares).
+#
+#   bench-update.sh [--updates N] [--bits B] [--group N:F:P[:ID=MODE]]...
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -13,16 +19,18 @@ export KNOT_PREFIX=${KNOT_PREFIX:-$top/build/knot}
 export BFTDNS_MODULE=${BFTDNS_MODULE:-$top/build/meson/module/mod-bftdns.so}
 export BFTDNS_KEYGEN=${BFTDNS_KEYGEN:-$top/build/meson/coordinator/tools/bftdns-keygen}
 
-updates=100 bits=2048
+updates=100 bits=2048 groups=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--updates) updates=$2; shift 2 ;;
 		--bits)    bits=$2; shift 2 ;;
+		--group)   groups+=("$2"); shift 2 ;;
 		*) echo "bench-update: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 
-. "$(dirname "$0")/lib.sh"
+# The cluster helpers include tests/knot/lib.sh (TMP, knot_start, ...).
+. "$(dirname "$0")/../cluster/lib.sh"
 
 mkdir -p "$TMP/keys"
 "$BFTDNS_KEYGEN" --zone example.com. --replicas 1 --faults 0 --bits "$bits" \
@@ -102,6 +110,54 @@ print("bench-update: stock knotd (own DDNS + signing): median %.1f ms, p95 %.1f,
 print("bench-update: knotd + mod-bftdns (n = 1):       median %.1f ms, p95 %.1f, max %.1f" % m)
 print("bench-update: ratio of medians module / stock %.2f" % (m[0] / s[0]))
 PY
+
+# group_keys DIR N F: cluster_keys with this benchmark's key size.
+group_keys() {
+	local dir=$1 n=$2 f=$3 i args=()
+	CLUSTER_DIR=$dir CLUSTER_N=$n CLUSTER_F=$f
+	for ((i = 1; i <= n; i++)); do
+		CLUSTER_DNS_PORT[i]=$(free_port)
+		CLUSTER_LINK_PORT[i]=$(free_port)
+		args+=(--peer "$i=127.0.0.1@${CLUSTER_LINK_PORT[i]}")
+	done
+	mkdir -p "$dir"
+	"$BFTDNS_KEYGEN" --zone example.com. --replicas "$n" --faults "$f" --bits "$bits" \
+		--out "$dir/keys" "${args[@]}" >"$dir/keygen.log" 2>&1 ||
+		{ cat "$dir/keygen.log" >&2; fail "bftdns-keygen failed"; }
+}
+
+g=0
+for spec in "${groups[@]}"; do
+	g=$((g + 1))
+	IFS=: read -r gn gf gproto gbad <<<"$spec"
+	[[ "$gn" =~ ^[0-9]+$ && "$gf" =~ ^[0-9]+$ && -n "$gproto" ]] ||
+		fail "--group wants N:F:PROTOCOL[:ID=MODE], not '$spec'"
+	CLUSTER_PROTOCOL=$gproto
+	CLUSTER_EXTRA=()
+	group_keys "$TMP/group$g" "$gn" "$gf"
+	if [ -n "${gbad:-}" ]; then
+		cluster_misbehave "${gbad%%=*}" "${gbad#*=}"
+	fi
+	cluster_start
+	cluster_wait_all_links 300
+	cluster_wait_signed 600
+	label="group$g"
+	rm -f "$TMP/stock-$label.us"
+	for ((done_ = 0; done_ < updates; done_ += 10)); do
+		block "$port_stock" "stock-$label" "$((100000 * g + done_))" 10
+		block "${CLUSTER_DNS_PORT[1]}" "$label" "$done_" 10
+	done
+	python3 - "$TMP/stock-$label.us" "$TMP/$label.us" "$spec" <<'PY'
+import statistics, sys
+def stats(path):
+    v = sorted(int(x) / 1000 for x in open(path))
+    return statistics.median(v), v[int(0.95 * (len(v) - 1))], v[-1]
+s, m = stats(sys.argv[1]), stats(sys.argv[2])
+print("bench-update: group %-24s median %6.1f ms, p95 %6.1f | stock same minutes: median %5.1f ms, p95 %5.1f | ratio of medians %.2f"
+      % (sys.argv[3], m[0], m[1], s[0], s[1], m[0] / s[0]))
+PY
+	cluster_stop
+done
 grep -o 'batches = .*' <("$KNOTC" -c "$TMP/module/knot.conf" zone-stats example.com. mod-bftdns) |
 	sed 's/^/bench-update: module /' || true
 knot_stop "$pid_mod"
