@@ -40,6 +40,8 @@
 #define CORE_LOCAL_MAX		65536
 /*! Work per loop iteration, so that I/O is never starved. */
 #define CORE_INPUTS_PER_LOOP	256
+/*! ...and at most this long (ms) on inputs, after the first. */
+#define CORE_INPUTS_BUDGET_MS	20
 #define CORE_LOCAL_PER_LOOP	4096
 
 /*! epoll data: what an fd is, which one, and its generation (stale events are ignored). */

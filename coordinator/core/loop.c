@@ -261,7 +261,14 @@ static bool loop_inputs(bftdns_core_t *core)
 	if (loop_congested(core)) {
 		return atomic_load(&core->inbox.count) > 0;
 	}
+	/* An input may be heavy (a signing request computes its shares here):
+	 * past a time budget the rest waits for the next iteration, so that
+	 * the links are served (PINGs answered) between them. */
+	const uint64_t start_ms = core_now_ms();
 	for (unsigned k = 0; k < CORE_INPUTS_PER_LOOP; k++) {
+		if (k > 0 && core_now_ms() - start_ms >= CORE_INPUTS_BUDGET_MS) {
+			break;
+		}
 		bft_inbox_item_t *item = core->stalled != NULL ? core->stalled : bft_inbox_pop(&core->inbox);
 		if (item == NULL) {
 			break;
