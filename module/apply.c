@@ -14,6 +14,7 @@
 #include "module/apply.h"
 #include "module/authz.h"
 #include "module/batchlog.h"
+#include "module/digest.h"
 #include "module/history.h"
 #include "module/signer.h"
 #include "module/threshold.h"
@@ -139,6 +140,10 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 		              "applied (%s)", batch->seq, change.update_count,
 		              knot_strerror(ret));
 	}
+
+	/* Consistency checks: the batch's DIGEST reports, and the zone's digest
+	 * if the batch is a checkpoint (digest.h); they change nothing. */
+	bftdns_digest_after_batch(ctx, batch, ret);
 
 	/* The rcodes are in the order of the UPDATEs in the batch. */
 	size_t next = 0;

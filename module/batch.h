@@ -26,6 +26,7 @@
 typedef enum {
 	BFTDNS_OP_UPDATE = 1,  /*!< A client's UPDATE message. */
 	BFTDNS_OP_SIGN   = 2,  /*!< Sign the zone: initial signing, RRSIG refresh. */
+	BFTDNS_OP_DIGEST = 3,  /*!< A replica's zone digest after a batch (digest.h). */
 } bftdns_op_kind_t;
 
 /*! A request on its way through ordering and apply. */
@@ -33,11 +34,13 @@ typedef struct {
 	struct cds_wfcq_node node;
 	bftdns_op_kind_t kind;
 	knotd_update_t *client;  /*!< The client to answer (taken-over UPDATE), or NULL. */
-	const uint8_t *wire;     /*!< UPDATE message (the client's, or owned_wire). */
+	const uint8_t *wire;     /*!< UPDATE message (the client's, or owned_wire);
+	                              DIGEST: the report (digest_report.h). */
 	size_t wire_len;
 	uint8_t *owned_wire;     /*!< A message without a client here (replayed). */
 	struct sockaddr_storage remote; /*!< The client's address as its replica saw
 	                                     it (AF_UNSPEC: not known). */
+	unsigned origin;         /*!< DIGEST: the replica that reported it (0-based). */
 } bftdns_request_t;
 
 /*! An ordered batch: the same requests, order and time on every replica. */

@@ -22,6 +22,7 @@
 #include "module/bftdns.h"
 #include "module/conf.h"
 #include "module/control.h"
+#include "module/digest.h"
 #include "module/intake.h"
 #include "module/order.h"
 #include "module/replica.h"
@@ -53,6 +54,7 @@ static void bftdns_free(bftdns_t *ctx)
 	bftdns_order_stop(ctx);
 	bftdns_replica_stop(ctx);
 	bftdns_apply_stop(ctx);
+	bftdns_digest_free(ctx);
 	bftdns_queue_deinit(&ctx->intake);
 	bftdns_queue_deinit(&ctx->delivered);
 	bftdns_signer_free(ctx->signer);
@@ -119,7 +121,8 @@ int bftdns_load(knotd_mod_t *mod)
 		}
 	}
 
-	if ((ret = bftdns_queue_init(&ctx->intake)) != KNOT_EOK ||
+	if ((ret = bftdns_digest_init(ctx)) != KNOT_EOK ||
+	    (ret = bftdns_queue_init(&ctx->intake)) != KNOT_EOK ||
 	    (ret = bftdns_queue_init(&ctx->delivered)) != KNOT_EOK ||
 	    (ret = bftdns_apply_start(ctx)) != KNOT_EOK ||
 	    (ctx->conf.replicas > 1 && (ret = bftdns_replica_start(ctx)) != KNOT_EOK) ||
@@ -128,7 +131,11 @@ int bftdns_load(knotd_mod_t *mod)
 		return ret;
 	}
 
-	ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, bftdns_intake_hook);
+	/* First: a replica in the minority (digest.h) answers nothing else. */
+	ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, bftdns_digest_hook);
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, bftdns_intake_hook);
+	}
 	if (ret != KNOT_EOK) {
 		bftdns_free(ctx);
 		return ret;

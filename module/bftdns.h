@@ -35,6 +35,7 @@
 
 struct bftdns_signer;
 struct bftdns_control;
+struct bftdns_digest;
 typedef struct bftdns_replica bftdns_replica_t;
 
 /*! Statistics counters (knotc zone-stats), in registration order. */
@@ -81,4 +82,7 @@ typedef struct bftdns {
 	uint64_t counts[BFTDNS_CTR_COUNT];
 	uint64_t bad_shares[SHOUP_PLAYERS_MAX];   /*!< BFTDNS_CTR_BAD_SHARES, per replica - 1. */
 	struct bftdns_control *control;           /*!< Control socket and counter refresh. */
+
+	struct bftdns_digest *digest;   /*!< Consistency checks between replicas (digest.h). */
+	int serve_refused;              /*!< In the minority, consistency strict: SERVFAIL (uatomic). */
 } bftdns_t;

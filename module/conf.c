@@ -32,6 +32,8 @@
 #define MOD_LINK_KEY	"\x08""link-key"
 #define MOD_COIN_KEY	"\x08""coin-key"
 #define MOD_MISBEHAVE	"\x09""misbehave"
+#define MOD_DIGEST	"\x0f""digest-interval"
+#define MOD_CONSISTENCY	"\x0b""consistency"
 
 static const knot_lookup_t bftdns_protocols[] = {
 	{ SHOUP_STRATEGY_BASIC,    "basic" },
@@ -46,6 +48,13 @@ static const knot_lookup_t bftdns_misbehaviours[] = {
 	{ BFTDNS_MISBEHAVE_SILENT_SIGNER, "silent-signer" },
 	{ BFTDNS_MISBEHAVE_SILENT,        "silent" },
 	{ BFTDNS_MISBEHAVE_EQUIVOCATE,    "equivocate" },
+	{ BFTDNS_MISBEHAVE_CORRUPT_DIGEST, "corrupt-digest" },
+	{ 0, NULL }
+};
+
+static const knot_lookup_t bftdns_consistencies[] = {
+	{ BFTDNS_CONSISTENCY_LOG,    "log" },
+	{ BFTDNS_CONSISTENCY_STRICT, "strict" },
 	{ 0, NULL }
 };
 
@@ -66,6 +75,8 @@ const yp_item_t bftdns_conf_items[] = {
 	{ MOD_LINK_KEY,   YP_TSTR,  YP_VNONE },
 	{ MOD_COIN_KEY,   YP_TSTR,  YP_VNONE },
 	{ MOD_MISBEHAVE,  YP_TOPT,  YP_VOPT = { bftdns_misbehaviours, 0 }, YP_FMULTI },
+	{ MOD_DIGEST,     YP_TINT,  YP_VINT = { 0, 1 << 20, 100 } },
+	{ MOD_CONSISTENCY, YP_TOPT, YP_VOPT = { bftdns_consistencies, BFTDNS_CONSISTENCY_LOG } },
 	{ NULL }
 };
 
@@ -332,6 +343,8 @@ int bftdns_conf_load(knotd_mod_t *mod, bftdns_conf_t *conf)
 	conf->refresh_interval = knotd_conf_mod(mod, MOD_REFRESH).single.integer;
 	conf->batch_limit = knotd_conf_mod(mod, MOD_BATCH).single.integer;
 	conf->queue_limit = knotd_conf_mod(mod, MOD_QUEUE).single.integer;
+	conf->digest_interval = knotd_conf_mod(mod, MOD_DIGEST).single.integer;
+	conf->consistency = knotd_conf_mod(mod, MOD_CONSISTENCY).single.option;
 
 	conf->key_share = strdup(knotd_conf_mod(mod, MOD_KEY_SHARE).single.string);
 	/* Optional paths: NULL when not configured. */

@@ -39,7 +39,14 @@ enum {
 	BFTDNS_MISBEHAVE_SILENT_SIGNER = 1 << 2,  /*!< No signature shares at all. */
 	BFTDNS_MISBEHAVE_SILENT        = 1 << 3,  /*!< Sends nothing to its peers. */
 	BFTDNS_MISBEHAVE_EQUIVOCATE    = 1 << 4,  /*!< Different proposals to different peers. */
+	BFTDNS_MISBEHAVE_CORRUPT_DIGEST = 1 << 5, /*!< Reports (and believes) a wrong zone digest. */
 };
+
+/*! What a replica does when its zone digest is in the minority (digest.h). */
+typedef enum {
+	BFTDNS_CONSISTENCY_LOG    = 0,  /*!< Log it loudly, show it in status. */
+	BFTDNS_CONSISTENCY_STRICT = 1,  /*!< Also answer SERVFAIL for the zone until restarted. */
+} bftdns_consistency_t;
 
 /*! The values of one mod-bftdns section. */
 typedef struct {
@@ -61,6 +68,8 @@ typedef struct {
 	char *link_key;                   /*!< Path of link-<id>.key, n > 1. */
 	char *coin_key;                   /*!< Path of coin-<id>.key, n > 1. */
 	unsigned misbehave;               /*!< BFTDNS_MISBEHAVE_* set; 0 for a correct replica. */
+	uint32_t digest_interval;         /*!< Batches between zone digests, 0: no checks. */
+	bftdns_consistency_t consistency; /*!< When in the minority (digest.h). */
 } bftdns_conf_t;
 
 extern const yp_item_t bftdns_conf_items[];

@@ -29,6 +29,7 @@
 #include "coordinator/proto/error.h"
 #include "module/batch.h"
 #include "module/control.h"
+#include "module/digest.h"
 #include "module/replica.h"
 
 /*!
@@ -153,8 +154,8 @@ static int status_fill(struct bftdns_control *c, bftdns_ctl_status_t *st, char *
 	st->zone_count = 1;
 	bftdns_ctl_zone_t *zone = &st->zones[0];
 	snprintf(zone->name, sizeof(zone->name), "%s", c->zone);
-	/* Zone digests do not exist yet (issue 8, consistency checks). */
-	snprintf(zone->digest, sizeof(zone->digest), "-");
+	/* The last checkpoint, or own digest, and mismatches (digest.h). */
+	bftdns_digest_status(ctx, zone->digest, sizeof(zone->digest));
 	snprintf(zone->signing, sizeof(zone->signing), "%s",
 	         shoup_strategy_name(ctx->conf.protocol));
 	if (uatomic_read(&ctx->diverged)) {

@@ -19,6 +19,7 @@
 #include "coordinator/proto/batch.h"
 #include "coordinator/proto/error.h"
 #include "module/apply.h"
+#include "module/digest.h"
 #include "module/history.h"
 #include "module/replica.h"
 #include "module/signer.h"
@@ -158,7 +159,8 @@ static bftdns_request_t *pending_take(bftdns_replica_t *rep, uint64_t handle)
  * is checked; a malformed request is left out (the same on every correct
  * replica, since all see the same bytes). NULL if left out.
  */
-static bftdns_request_t *request_of_envelope(bftdns_t *ctx, bft_node_t origin,
+static bftdns_request_t *request_of_envelope(bftdns_t *ctx, bft_node_t proposer,
+                                             bft_node_t origin,
                                              const uint8_t *req, size_t len)
 {
 	if (len < ENVELOPE_HDR || req[0] != ENVELOPE_VERSION) {
@@ -175,6 +177,10 @@ static bftdns_request_t *request_of_envelope(bftdns_t *ctx, bft_node_t origin,
 	if (kind == BFTDNS_OP_SIGN) {
 		return (wire_len == 0 && remote.ss_family == AF_UNSPEC) ?
 		       bftdns_request_sign() : NULL;
+	}
+	if (kind == BFTDNS_OP_DIGEST) {
+		return (remote.ss_family == AF_UNSPEC) ?
+		       bftdns_digest_request(ctx, proposer, origin, wire, wire_len) : NULL;
 	}
 	if (kind != BFTDNS_OP_UPDATE || wire_len < ENVELOPE_UPDATE_MIN ||
 	    remote.ss_family == AF_UNSPEC) {
@@ -284,7 +290,8 @@ static void replica_deliver(void *arg, uint32_t tag, const uint8_t *data, size_t
 	size_t req_len;
 	while (batch->count < br.count &&
 	       batch_reader_next(&br, &proposer, &origin, &req, &req_len)) {
-		bftdns_request_t *request = request_of_envelope(ctx, origin, req, req_len);
+		bftdns_request_t *request = request_of_envelope(ctx, proposer, origin,
+		                                                req, req_len);
 		if (request != NULL) {
 			batch->requests[batch->count++] = request;
 		}
@@ -462,7 +469,7 @@ void bftdns_replica_stop(bftdns_t *ctx)
 int bftdns_replica_submit(bftdns_t *ctx, bftdns_request_t *request)
 {
 	bftdns_replica_t *rep = ctx->replica;
-	size_t wire_len = (request->kind == BFTDNS_OP_UPDATE) ? request->wire_len : 0;
+	size_t wire_len = (request->kind != BFTDNS_OP_SIGN) ? request->wire_len : 0;
 	if (wire_len > BATCH_REQUEST_MAX - ENVELOPE_HDR) {
 		return KNOT_ESPACE;
 	}

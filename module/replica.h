@@ -31,7 +31,8 @@
  * (u8 family 0/4/6, 16 bytes address, zero-padded, u16 port, network
  * order: what the replica it came in at saw, for the update ACL on every
  * replica), then the UPDATE message (kind UPDATE: 12..65535 bytes, an
- * address; kind SIGN: nothing, no address).
+ * address; kind SIGN: nothing, no address; kind DIGEST: the report of
+ * digest_report.h, no address, taken only from its origin's own proposal).
  */
 
 #pragma once

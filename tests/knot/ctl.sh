@@ -55,8 +55,8 @@ ctl status
 [ "$(field replica)" = 1 ] && [ "$(field replicas)" = 1 ] && [ "$(field faults)" = 0 ] ||
 	fail "status is not replica 1 of 1, f = 0: $out"
 [ "$(field peers)" = "0/0 connected" ] || fail "n = 1 has no peers: $out"
-grep -qx 'zone: example.com. digest=- signing=[a-z]*' <<<"$out" ||
-	fail "no line for example.com. (digest not computed yet, a signing protocol): $out"
+grep -qx 'zone: example.com. digest=none yet (every 100 batches) signing=[a-z]*' <<<"$out" ||
+	fail "no line for example.com. (no digest before batch 100, a signing protocol): $out"
 grep -qx 'bad-shares: none' <<<"$out" || fail "n = 1: no bad shares line 'none': $out"
 # Counted, or said not to be counted: never a made-up 0.
 grep -Eqx 'updates-received: (0|not counted yet)' <<<"$out" ||
