@@ -13,6 +13,7 @@
 
 #include "module/apply.h"
 #include "module/authz.h"
+#include "module/control.h"
 #include "module/batchlog.h"
 #include "module/digest.h"
 #include "module/history.h"
@@ -162,11 +163,11 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 		bftdns_request_finish(request, rcode);
 		if (local) {
 			uatomic_dec(&ctx->inflight);
-			knotd_mod_stats_incr(ctx->mod, 0, (rcode == KNOT_RCODE_NOERROR) ?
+			bftdns_control_count(ctx, 0, (rcode == KNOT_RCODE_NOERROR) ?
 			                     BFTDNS_CTR_APPLIED : BFTDNS_CTR_FAILED, 0, 1);
 		}
 	}
-	knotd_mod_stats_incr(ctx->mod, 0, BFTDNS_CTR_BATCHES, 0, 1);
+	bftdns_control_count(ctx, 0, BFTDNS_CTR_BATCHES, 0, 1);
 	uatomic_set(&ctx->last_batch_time, batch->now);
 	uatomic_set(&ctx->last_batch_seq, batch->seq);
 

@@ -10,6 +10,7 @@
 
 #include "module/batch.h"
 #include "module/bftdns.h"
+#include "module/control.h"
 #include "module/intake.h"
 
 static const char *proto_name(knotd_query_proto_t proto)
@@ -24,7 +25,7 @@ static const char *proto_name(knotd_query_proto_t proto)
 
 static knotd_state_t intake_refuse(bftdns_t *ctx, knotd_qdata_t *qdata)
 {
-	knotd_mod_stats_incr(ctx->mod, qdata->params->thread_id, BFTDNS_CTR_REFUSED, 0, 1);
+	bftdns_control_count(ctx, qdata->params->thread_id, BFTDNS_CTR_REFUSED, 0, 1);
 	return KNOTD_STATE_FAIL;
 }
 
@@ -96,7 +97,7 @@ knotd_state_t bftdns_intake_hook(knotd_state_t state, knot_pkt_t *pkt,
 	}
 
 	bftdns_queue_push(&ctx->intake, &request->node);
-	knotd_mod_stats_incr(mod, qdata->params->thread_id, BFTDNS_CTR_TAKEN, 0, 1);
+	bftdns_control_count(ctx, qdata->params->thread_id, BFTDNS_CTR_TAKEN, 0, 1);
 
 	/* The reply comes from the apply thread once the change is applied. */
 	return KNOTD_STATE_NOOP;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "coordinator/proto/tsign.h"
+#include "module/control.h"
 #include "module/replica.h"
 #include "module/signer.h"
 #include "module/sigset.h"
@@ -71,6 +72,7 @@ static int threshold_sign(bftdns_t *ctx, bftdns_sigset_t *set, uint64_t seq,
 			int r = bftdns_replica_sign_wait(ctx, ids[w], sigs, sizes[w], ssize);
 			if (r == KNOT_EOK) {
 				r = bftdns_sigset_fill(set, digests + firsts[w] * dsize, sizes[w], sigs);
+				bftdns_control_count(ctx, 0, BFTDNS_CTR_SIGNING, 0, 1);
 			}
 			if (r != KNOT_EOK && ret == KNOT_EOK) {
 				ret = r;
