@@ -6,7 +6,9 @@
 #
 # 1. Live clients (n = 1): TSIG-signed UPDATEs pass intake and apply; an
 #    ACL with an update-type rule is honoured; a wrong secret, an unknown
-#    key and no TSIG are refused and change nothing.
+#    key and no TSIG are refused and change nothing. (These are refused at
+#    intake already; the check at apply must pass the good ones, whose TSIG
+#    it verifies against the batch time with the message as taken over.)
 # 2. A forged batch, as a faulty peer would order it, fed through the batch
 #    log (replay applies batches exactly like the ordered path): UPDATEs
 #    signed with the right key within the fudge of the batch time are
@@ -15,6 +17,11 @@
 #    says), no TSIG, and a type the key's ACL rule does not allow are
 #    refused with the right rcode and change nothing. Two replicas replaying
 #    the log end with the same zone.
+#
+# authz.sh [live | replay]: one part only (default: both). The replay part
+# needs apply.c to check replayed UPDATEs too (with n = 1 it exempts them
+# today, so it is not registered in meson yet).
+mode=${1:-all}
 . "$(dirname "$0")/lib.sh"
 
 make_key "$TMP/keys"
@@ -85,6 +92,7 @@ has() {
 }
 
 # 1. Live clients.
+live() {
 port=$(free_port)
 authz_setup "$TMP/live" "$port"
 knot_start "$TMP/live"
@@ -117,11 +125,15 @@ has live-typed-txt TXT "$port" && fail "the typed key added a TXT record"
 for n in live-wrong live-unknown live-unsigned; do
 	has "$n" A "$port" && fail "$n.example.com. A was added"
 done
+grep -q 'refused at batch time' "$TMP/live/knot.log" &&
+	fail "the check at apply refused a live UPDATE: $(grep 'refused at batch time' "$TMP/live/knot.log")"
 log "live: signed UPDATEs applied (nsupdate, knsupdate, an update-type rule); wrong secret, unknown key, no TSIG, a disallowed type: NOTAUTH, nothing changed"
 knot_stop "$KNOT_PID"
+}
 
 # 2. A forged batch. The UPDATEs are made here, TSIG included (tsig.py),
 #    so that their time signed is exactly what the test needs.
+forged() {
 T=$(date +%s)
 python3 - "$(dirname "$0")" "$TMP/forged.log" "$T" "$TSIG_NAME" "$TSIG_SECRET" "$TYPED_NAME" "$TYPED_SECRET" <<'PY'
 import base64, struct, sys
@@ -212,4 +224,12 @@ log "forged batch: 6 good UPDATEs applied (one with the key name in upper case);
 replay r2
 cmp -s "$TMP/r1.axfr" "$TMP/r2.axfr" || { diff "$TMP/r1.axfr" "$TMP/r2.axfr" | head -n 20; fail "two replicas replaying the forged log differ"; }
 log "a second replica replaying the forged log ends with the same zone"
+}
+
+case "$mode" in
+live)   live ;;
+replay) forged ;;
+all)    live; forged ;;
+*)      fail "usage: authz.sh [live | replay]" ;;
+esac
 log "PASS"
