@@ -29,7 +29,7 @@ static const char *authz_addr_str(const struct sockaddr_storage *remote,
 	return buf;
 }
 
-/*! An RCODE or TSIG error by name (BADSIG is 16 among the TSIG errors, BADVERS among the RCODEs). */
+/*! An RCODE or TSIG error by name (16: BADSIG as a TSIG error, else BADVERS). */
 static const char *authz_rcode_str(uint16_t rcode, bool tsig)
 {
 	const knot_lookup_t *item = tsig ? knot_lookup_by_id(knot_tsig_rcode_names, rcode) : NULL;

@@ -31,6 +31,12 @@
 
 /*! Authorises one ordered UPDATE at the batch time: TSIG with this knotd's
  *  keys, then the zone's update ACL for the reported client address.
- *  Returns the rcode the client gets (KNOT_RCODE_NOERROR: apply it). */
+ *  Returns the rcode the client gets (KNOT_RCODE_NOERROR: apply it).
+ *
+ *  The verdicts are NOERROR, NOTAUTH (TSIG or ACL), REFUSED (unsigned with
+ *  replicas > 1) and FORMERR; each refusal is logged with its reason.
+ *  SERVFAIL is no verdict but a local failure (no memory): other replicas
+ *  may have applied the UPDATE. remote: AF_UNSPEC (or NULL) if not known,
+ *  which matches no address rule. Call from the apply thread (liburcu). */
 uint16_t bftdns_authz_check(bftdns_t *ctx, const uint8_t *wire, size_t wire_len,
                             const struct sockaddr_storage *remote, uint64_t now);
