@@ -15,7 +15,9 @@
  * tell an operator how catch-up goes.
  */
 
+#include <nettle/sha2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "coordinator/core/core_internal.h"
@@ -62,6 +64,32 @@ static int stack_coin(bftdns_core_t *core, char *why, size_t why_len)
 	return BFT_EOK;
 }
 
+/*
+ * What every replica of a group must agree on beyond the membership: f,
+ * and whether and how it signs with which key. Bound into the cluster id
+ * (bft_tls_bind_params()), so a replica configured with another signing
+ * protocol, f or zone key is refused at the HELLO with a sentence, instead
+ * of stalling every signature (its shares would not be what peers expect).
+ */
+static void stack_bind_params(bftdns_core_t *core)
+{
+	const bftdns_core_conf_t *c = &core->conf;
+	struct sha256_ctx ctx;
+	uint8_t head[4] = { (uint8_t)(c->f >> 8), (uint8_t)c->f, c->sign_pub != NULL,
+	                    (uint8_t)c->sign_strategy };
+	uint8_t params[sizeof(head) + SHA256_DIGEST_SIZE] = { 0 };
+	memcpy(params, head, sizeof(head));
+	if (c->sign_pub != NULL) {
+		size_t len = 0;
+		uint8_t *modulus = mpz_export(NULL, &len, 1, 1, 1, 0, c->sign_pub->modulus);
+		sha256_init(&ctx);
+		sha256_update(&ctx, len, modulus);
+		sha256_digest(&ctx, SHA256_DIGEST_SIZE, params + sizeof(head));
+		free(modulus);
+	}
+	bft_tls_bind_params(&core->tls, params, sizeof(params));
+}
+
 int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len)
 {
 	const bftdns_core_conf_t *c = &core->conf;
@@ -70,6 +98,7 @@ int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len)
 		         BATCH_PROPOSAL_REQUESTS_MAX, ABC_RETAIN_MAX);
 		return BFT_EINVAL;
 	}
+	stack_bind_params(core);
 	int ret = stack_coin(core, why, why_len);
 	if (ret != BFT_EOK) {
 		return ret;

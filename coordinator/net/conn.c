@@ -226,7 +226,8 @@ static int conn_on_hello(bft_conn_t *conn, const bft_frame_t *frame)
 		                 tls->self + 1u, tls->n);
 	}
 	if (memcmp(hello.cluster_id, tls->cluster_id, BFT_CLUSTER_ID_LEN) != 0) {
-		return conn_fail(conn, BFT_EAUTH, "the peer runs another membership (cluster id differs)");
+		return conn_fail(conn, BFT_EAUTH, "the peer runs another membership or other group "
+		                 "parameters (f, signing protocol, zone key): cluster id differs");
 	}
 	conn->hello_received = true;
 	conn->state = BFT_CONN_UP;

@@ -63,6 +63,15 @@ static void tls_cluster_id(bft_tls_t *tls)
 	sha256_digest(&ctx, BFT_CLUSTER_ID_LEN, tls->cluster_id);
 }
 
+void bft_tls_bind_params(bft_tls_t *tls, const uint8_t *params, size_t len)
+{
+	struct sha256_ctx ctx;
+	sha256_init(&ctx);
+	sha256_update(&ctx, BFT_CLUSTER_ID_LEN, tls->cluster_id);
+	sha256_update(&ctx, len, params);
+	sha256_digest(&ctx, BFT_CLUSTER_ID_LEN, tls->cluster_id);
+}
+
 static int tls_parse_pins(bft_tls_t *tls, const char *const *pins, char *why, size_t why_len)
 {
 	for (unsigned i = 0; i < tls->n; i++) {

@@ -33,7 +33,8 @@ typedef struct {
 	uint16_t n;
 	bft_node_t self;
 	bft_pin_t pins[BFT_NODES_MAX];
-	/*! SHA-256 over n and every pin: both ends of a link must agree. */
+	/*! SHA-256 over n and every pin (and bound parameters, bft_tls_bind_params()):
+	 *  both ends of a link must agree. */
 	uint8_t cluster_id[BFT_CLUSTER_ID_LEN];
 } bft_tls_t;
 
@@ -44,6 +45,14 @@ typedef struct {
  */
 int bft_tls_init(bft_tls_t *tls, const char *key_path, uint16_t n, bft_node_t self,
                  const char *const *pins, char *why, size_t why_len);
+
+/*!
+ * Binds the cluster id to parameters every replica must share beyond the
+ * membership (the caller's bytes: fault bound, signing protocol, zone
+ * key...): id = SHA-256(id, params). A replica configured otherwise then
+ * fails the HELLO instead of taking part with rules of its own.
+ */
+void bft_tls_bind_params(bft_tls_t *tls, const uint8_t *params, size_t len);
 void bft_tls_deinit(bft_tls_t *tls);
 
 /*! Who a session may be with, and who it turned out to be. */

@@ -2,7 +2,9 @@
 # Four knotd replicas on 127.0.0.1, keys from bftdns-keygen: the module
 # starts the coordinator inside each knotd and every replica logs its links
 # up to all peers; knotc reload of one replica restarts its coordinator and
-# the links come back; every knotd is still running at the end.
+# the links come back; every knotd is still running at the end. An UPDATE is
+# applied and threshold-signed everywhere; a replica restarted with another
+# signing protocol is refused at the links.
 . "$(dirname "$0")/lib.sh"
 
 cluster_keys "$TMP" 4 1
@@ -48,5 +50,18 @@ for i in 2 3 4; do
 	[ "$s" = "$serial" ] || fail "replica $i has serial $s, replica 1 $serial"
 done
 log "an UPDATE to replica 3 is applied and threshold-signed on every replica (serial $serial)"
+
+# A replica configured with another signing protocol would send shares its
+# peers do not expect: the group parameters are bound into the cluster id,
+# so its links are refused at the HELLO, with a sentence, on both sides.
+cluster_stop_one 4
+CLUSTER_EXTRA[4]="    signing-protocol: basic"
+cluster_conf 4
+cluster_start_one 4
+wait_log "$TMP/replica-4/knot.log" 'other group parameters .*cluster id differs' 100 ||
+	fail "replica 4 with another signing protocol was not refused"
+wait_log "$TMP/replica-1/knot.log" 'replica 4 .*other group parameters .*cluster id differs' 100 ||
+	fail "replica 1 did not refuse replica 4's other signing protocol"
+log "a replica with another signing protocol is refused at the HELLO"
 cluster_stop
 log "PASS"
