@@ -12,6 +12,7 @@
 #include <string.h>
 #include <urcu/uatomic.h>
 
+#include "coordinator/proto/error.h"
 #include "module/digest.h"
 #include "module/digest_report.h"
 
@@ -28,7 +29,12 @@ typedef struct {
 	bool minority_logged;
 } digest_round_t;
 
+/*! A delivered report as the apply thread gets it, checked: u64 batch, digest. */
+#define DIGEST_CHECKED_SIZE	(8 + BFTDNS_DIGEST_SIZE)
+
 struct bftdns_digest {
+	bftdns_digest_signer_t signer;    /*!< replicas > 1: signs this replica's reports. */
+	bft_pin_t pins[SHOUP_PLAYERS_MAX];/*!< Link key pins by replica (0-based). */
 	pthread_mutex_t lock;             /*!< Apply thread writes; status reads. */
 	digest_round_t rounds[BFTDNS_DIGEST_ROUNDS];
 
@@ -51,11 +57,38 @@ static void digest_hex(const uint8_t *digest, char out[BFTDNS_DIGEST_HEX + 1])
 	}
 }
 
+/*! The link key pins of every replica: its own from its key, the peers' from knot.conf. */
+static int digest_keys(bftdns_t *ctx, bftdns_digest_t *dg)
+{
+	char why[BFT_WHY_MAX];
+	if (bftdns_digest_signer_load(&dg->signer, ctx->conf.link_key, why,
+	                              sizeof(why)) != BFT_EOK) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "digest reports cannot be signed: %s", why);
+		return KNOT_EINVAL;
+	}
+	dg->pins[ctx->conf.replica_id - 1] = dg->signer.pin;
+	for (unsigned i = 0; i < ctx->conf.peer_count; i++) {
+		const bftdns_peer_conf_t *peer = &ctx->conf.peers[i];
+		if (bft_pin_parse(peer->pin, &dg->pins[peer->id - 1]) != BFT_EOK) {
+			return KNOT_EINVAL;  /* conf-check requires a valid pin. */
+		}
+	}
+	return KNOT_EOK;
+}
+
 int bftdns_digest_init(bftdns_t *ctx)
 {
 	bftdns_digest_t *dg = calloc(1, sizeof(*dg));
 	if (dg == NULL) {
 		return KNOT_ENOMEM;
+	}
+	if (ctx->conf.replicas > 1 && ctx->conf.digest_interval > 0) {
+		int ret = digest_keys(ctx, dg);
+		if (ret != KNOT_EOK) {
+			bftdns_digest_signer_clear(&dg->signer);
+			free(dg);
+			return ret;
+		}
 	}
 	pthread_mutex_init(&dg->lock, NULL);
 	ctx->digest = dg;
@@ -65,40 +98,43 @@ int bftdns_digest_init(bftdns_t *ctx)
 void bftdns_digest_free(bftdns_t *ctx)
 {
 	if (ctx->digest != NULL) {
+		bftdns_digest_signer_clear(&ctx->digest->signer);
 		pthread_mutex_destroy(&ctx->digest->lock);
 		free(ctx->digest);
 		ctx->digest = NULL;
 	}
 }
 
-bftdns_request_t *bftdns_digest_request(bftdns_t *ctx, unsigned proposer, unsigned origin,
+bftdns_request_t *bftdns_digest_request(bftdns_t *ctx, unsigned origin,
                                         const uint8_t *payload, size_t len)
 {
+	const bftdns_digest_t *dg = ctx->digest;
+	if (dg == NULL || ctx->conf.digest_interval == 0 || origin >= ctx->conf.replicas) {
+		return NULL;
+	}
+	const knot_dname_t *zone = knotd_mod_zone(ctx->mod);
 	uint64_t batch;
 	uint8_t digest[BFTDNS_DIGEST_SIZE];
-	if (origin >= ctx->conf.replicas ||
-	    !bftdns_digest_report_read(payload, len, &batch, digest)) {
+	if (!bftdns_digest_report_read(payload, len, zone, knot_dname_size(zone),
+	                               &dg->pins[origin], &batch, digest)) {
+		knotd_mod_log(ctx->mod, LOG_NOTICE, "replica %u: DIGEST report malformed or "
+		              "not signed with its link key, left out", origin + 1);
 		return NULL;
 	}
-	if (proposer != origin) {
-		knotd_mod_log(ctx->mod, LOG_NOTICE, "replica %u's DIGEST report of batch %"PRIu64
-		              " came in replica %u's proposal, left out (only its own "
-		              "proposal speaks for a replica)", origin + 1, batch, proposer + 1);
-		return NULL;
-	}
+
 	bftdns_request_t *request = calloc(1, sizeof(*request));
-	uint8_t *copy = malloc(len);
-	if (request == NULL || copy == NULL) {
+	uint8_t *checked = malloc(DIGEST_CHECKED_SIZE);
+	if (request == NULL || checked == NULL) {
 		free(request);
-		free(copy);
+		free(checked);
 		return NULL;
 	}
-	memcpy(copy, payload, len);
+	memcpy(checked, payload, DIGEST_CHECKED_SIZE);  /* Batch and digest, verified. */
 	request->kind = BFTDNS_OP_DIGEST;
 	request->origin = origin;
-	request->owned_wire = copy;
-	request->wire = copy;
-	request->wire_len = len;
+	request->owned_wire = checked;
+	request->wire = checked;
+	request->wire_len = DIGEST_CHECKED_SIZE;
 	return request;
 }
 
@@ -210,14 +246,18 @@ static void digest_on_report(bftdns_t *ctx, const bftdns_request_t *request,
 {
 	bftdns_digest_t *dg = ctx->digest;
 	const uint32_t interval = ctx->conf.digest_interval;
-	uint64_t batch;
-	uint8_t digest[BFTDNS_DIGEST_SIZE];
 	unsigned origin = request->origin;
-	/* Parsed at delivery already; a report of a batch not applied yet, or
-	 * of no checkpoint, is not a correct replica's. */
-	if (origin >= ctx->conf.replicas ||
-	    !bftdns_digest_report_read(request->wire, request->wire_len, &batch, digest) ||
-	    batch >= current || batch % interval != 0) {
+	if (origin >= ctx->conf.replicas || request->wire_len != DIGEST_CHECKED_SIZE) {
+		return;  /* Not made by bftdns_digest_request(). */
+	}
+	const uint8_t *digest = request->wire + 8;
+	uint64_t batch = 0;
+	for (int i = 0; i < 8; i++) {
+		batch = batch << 8 | request->wire[i];
+	}
+	/* Signed by its replica; still, a report of a batch not applied yet,
+	 * or of no checkpoint, is not a correct replica's. */
+	if (batch >= current || batch % interval != 0) {
 		knotd_mod_log(ctx->mod, LOG_NOTICE, "replica %u: DIGEST report in batch %"PRIu64
 		              " names no checkpoint, ignored", origin + 1, current);
 		return;
@@ -312,14 +352,17 @@ static void digest_checkpoint(bftdns_t *ctx, uint64_t batch)
 
 	bftdns_request_t *request = calloc(1, sizeof(*request));
 	uint8_t *report = malloc(BFTDNS_DIGEST_REPORT_SIZE);
-	if (request == NULL || report == NULL) {
+	const knot_dname_t *zone = knotd_mod_zone(ctx->mod);
+	if (request == NULL || report == NULL ||
+	    (ret = bftdns_digest_report_sign(&dg->signer, zone, knot_dname_size(zone), batch,
+	                                     digest, report)) != BFT_EOK) {
 		free(request);
 		free(report);
 		knotd_mod_log(ctx->mod, LOG_WARNING, "batch %"PRIu64": zone digest not "
-		              "reported, no memory", batch);
+		              "reported (%s)", batch, (request == NULL || report == NULL) ?
+		              "no memory" : "signing failed");
 		return;
 	}
-	bftdns_digest_report_write(report, batch, digest);
 	request->kind = BFTDNS_OP_DIGEST;
 	request->origin = ctx->conf.replica_id - 1;
 	request->owned_wire = report;

@@ -28,10 +28,10 @@
  * it says so loudly and, with consistency: strict, answers SERVFAIL for the
  * zone until it is restarted. Nothing here changes the zone.
  *
- * A report is taken only from the replica whose own proposal carried it
- * (proposer = origin): the proposal's sender is authenticated by the
- * broadcast, the origin field of a request is not, and a faulty proposer
- * must not speak for a correct replica.
+ * A report is signed with its replica's link key and checked against that
+ * replica's pin (digest_report.h): a request names its origin on its
+ * proposer's word only, and a faulty proposer must not speak for a correct
+ * replica.
  */
 
 #pragma once
@@ -53,11 +53,12 @@ int bftdns_digest_init(bftdns_t *ctx);
 void bftdns_digest_free(bftdns_t *ctx);
 
 /*!
- * A DIGEST report delivered by the broadcast, as a request for the apply
- * thread (replica.c): NULL if malformed (digest_report.h) or if proposer is
- * not its origin (both 0-based; left out, as other bad envelopes are).
+ * Core thread: a DIGEST report delivered by the broadcast, as a request for
+ * the apply thread (replica.c). NULL (left out, as other bad envelopes are)
+ * if malformed or not signed by the link key pinned for origin (0-based),
+ * or if this replica does no checks.
  */
-bftdns_request_t *bftdns_digest_request(bftdns_t *ctx, unsigned proposer, unsigned origin,
+bftdns_request_t *bftdns_digest_request(bftdns_t *ctx, unsigned origin,
                                         const uint8_t *payload, size_t len);
 
 /*!

@@ -9,14 +9,27 @@
 /*!
  * \file
  *
- * The bytes of a DIGEST report (envelope kind BFTDNS_OP_DIGEST, replica.h):
- * "after batch K my zone's digest is D", as one replica orders it for the
+ * A DIGEST report (envelope kind BFTDNS_OP_DIGEST, replica.h): "after batch
+ * K the zone's digest is D", signed by the replica that computed it, for the
  * others to compare (digest.h).
  *
- *   u64 batch K (big endian, >= 1), BFTDNS_DIGEST_SIZE bytes of digest
+ *   u64 batch K (big endian, >= 1)
+ *   BFTDNS_DIGEST_SIZE bytes  the zone digest (SHA-384, knot-patch/0008)
+ *   44 bytes                  the replica's link public key (Ed25519
+ *                             SubjectPublicKeyInfo, DER)
+ *   64 bytes                  Ed25519 signature by that key over
+ *                             "bftdns digest report 1", u8 length of the
+ *                             zone name, the zone name (wire), K, D
  *
- * Exactly that many bytes: a peer's report is untrusted, and anything else
- * is malformed. Kept apart from digest.c so that it is tested without knotd.
+ * Why signed: the broadcast authenticates who proposed a proposal, but a
+ * request in it names its origin on the proposer's word, and a request is
+ * often proposed by another replica than its origin. With the signature a
+ * report speaks for the replica whose pinned link key (the `peer` pin of
+ * knot.conf) made it, whoever carried it; and f + 1 signed reports of K are
+ * evidence of the checkpoint that a third party can check (issue 9).
+ *
+ * Exactly that many bytes: a peer's report is untrusted, anything else is
+ * malformed. Kept apart from digest.c so that it is tested without knotd.
  */
 
 #pragma once
@@ -24,19 +37,49 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <gnutls/abstract.h>
+
+#include "coordinator/net/link_key.h"
 
 /*! SHA-384, the zone digest knotd_zone_digest() computes (knot-patch/0008). */
 #define BFTDNS_DIGEST_SIZE		48
+/*! An Ed25519 SubjectPublicKeyInfo in DER. */
+#define BFTDNS_DIGEST_SPKI_SIZE		44
+#define BFTDNS_DIGEST_SIG_SIZE		64
 /*! Bytes of a DIGEST report. */
-#define BFTDNS_DIGEST_REPORT_SIZE	(8 + BFTDNS_DIGEST_SIZE)
+#define BFTDNS_DIGEST_REPORT_SIZE	(8 + BFTDNS_DIGEST_SIZE + BFTDNS_DIGEST_SPKI_SIZE + \
+					 BFTDNS_DIGEST_SIG_SIZE)
 
-/*! Writes the report of batch into out (BFTDNS_DIGEST_REPORT_SIZE bytes). */
-void bftdns_digest_report_write(uint8_t *out, uint64_t batch,
-                                const uint8_t digest[BFTDNS_DIGEST_SIZE]);
+/*! This replica's link key, which signs its reports. */
+typedef struct {
+	gnutls_privkey_t key;
+	uint8_t spki[BFTDNS_DIGEST_SPKI_SIZE];
+	bft_pin_t pin;                        /*!< Pin of spki. */
+} bftdns_digest_signer_t;
 
 /*!
- * Reads untrusted report bytes: false (nothing written) unless len is
- * exactly BFTDNS_DIGEST_REPORT_SIZE and the batch is at least 1.
+ * Loads the link key file (link-<id>.key, an Ed25519 key). BFT_EOK, or an
+ * error with a sentence in why.
  */
-bool bftdns_digest_report_read(const uint8_t *in, size_t len, uint64_t *batch,
+int bftdns_digest_signer_load(bftdns_digest_signer_t *signer, const char *path,
+                              char *why, size_t why_len);
+
+void bftdns_digest_signer_clear(bftdns_digest_signer_t *signer);
+
+/*!
+ * Writes the signed report of batch for the zone (a wire name of at most
+ * 255 bytes) into out (BFTDNS_DIGEST_REPORT_SIZE bytes). BFT_EOK or an error.
+ */
+int bftdns_digest_report_sign(const bftdns_digest_signer_t *signer, const uint8_t *zone,
+                              size_t zone_len, uint64_t batch,
+                              const uint8_t digest[BFTDNS_DIGEST_SIZE], uint8_t *out);
+
+/*!
+ * Reads untrusted report bytes: true (batch and digest written) only if len
+ * is exactly BFTDNS_DIGEST_REPORT_SIZE, the batch is at least 1, the public
+ * key's pin is pin, and its signature over this zone, batch and digest
+ * verifies. Nothing is written otherwise.
+ */
+bool bftdns_digest_report_read(const uint8_t *in, size_t len, const uint8_t *zone,
+                               size_t zone_len, const bft_pin_t *pin, uint64_t *batch,
                                uint8_t digest[BFTDNS_DIGEST_SIZE]);

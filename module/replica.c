@@ -159,8 +159,7 @@ static bftdns_request_t *pending_take(bftdns_replica_t *rep, uint64_t handle)
  * is checked; a malformed request is left out (the same on every correct
  * replica, since all see the same bytes). NULL if left out.
  */
-static bftdns_request_t *request_of_envelope(bftdns_t *ctx, bft_node_t proposer,
-                                             bft_node_t origin,
+static bftdns_request_t *request_of_envelope(bftdns_t *ctx, bft_node_t origin,
                                              const uint8_t *req, size_t len)
 {
 	if (len < ENVELOPE_HDR || req[0] != ENVELOPE_VERSION) {
@@ -180,7 +179,7 @@ static bftdns_request_t *request_of_envelope(bftdns_t *ctx, bft_node_t proposer,
 	}
 	if (kind == BFTDNS_OP_DIGEST) {
 		return (remote.ss_family == AF_UNSPEC) ?
-		       bftdns_digest_request(ctx, proposer, origin, wire, wire_len) : NULL;
+		       bftdns_digest_request(ctx, origin, wire, wire_len) : NULL;
 	}
 	if (kind != BFTDNS_OP_UPDATE || wire_len < ENVELOPE_UPDATE_MIN ||
 	    remote.ss_family == AF_UNSPEC) {
@@ -290,8 +289,7 @@ static void replica_deliver(void *arg, uint32_t tag, const uint8_t *data, size_t
 	size_t req_len;
 	while (batch->count < br.count &&
 	       batch_reader_next(&br, &proposer, &origin, &req, &req_len)) {
-		bftdns_request_t *request = request_of_envelope(ctx, proposer, origin,
-		                                                req, req_len);
+		bftdns_request_t *request = request_of_envelope(ctx, origin, req, req_len);
 		if (request != NULL) {
 			batch->requests[batch->count++] = request;
 		}

@@ -32,7 +32,7 @@
  * order: what the replica it came in at saw, for the update ACL on every
  * replica), then the UPDATE message (kind UPDATE: 12..65535 bytes, an
  * address; kind SIGN: nothing, no address; kind DIGEST: the report of
- * digest_report.h, no address, taken only from its origin's own proposal).
+ * digest_report.h, signed by its origin's link key, no address).
  */
 
 #pragma once
