@@ -13,6 +13,39 @@
 
 : "${BFTDNS_KEYGEN:?BFTDNS_KEYGEN is not set (run through meson test)}"
 
+# free_port (replaces tests/knot/lib.sh's): a port free for UDP and TCP on
+# 127.0.0.1, below the kernel's ephemeral range. A group's link ports are
+# bound a second after they are chosen, and the outgoing connections of
+# other tests running at the same time take their source ports from the
+# ephemeral range: one took a link port in between once ("cannot listen on
+# 127.0.0.1 port 33974: Address already in use"). Not 25300-25420 either:
+# the demo test's fixed ports.
+free_port() {
+	python3 - <<'PY'
+import random, socket
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+top = max(min(low, 65536) - 1, 12000)
+for _ in range(500):
+    port = random.randint(10000, top)
+    if 25300 <= port <= 25420:
+        continue
+    try:
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            s = socket.socket(socket.AF_INET, kind)
+            s.bind(("127.0.0.1", port))
+            s.close()
+    except OSError:
+        continue
+    print(port)
+    break
+else:
+    raise SystemExit("no free port found")
+PY
+}
+
 CLUSTER_N=0
 CLUSTER_F=0
 CLUSTER_DIR=
@@ -227,12 +260,15 @@ axfr_sorted() {
 	sort <<<"$out" >"$2"
 }
 
-# cluster_same_zone DIR: every running replica's AXFR, sorted, is the same
-# (DIR/axfr-I for each, DIR/zone the common one).
+# cluster_same_zone DIR [ID...]: every running replica's (or these
+# replicas') AXFR, sorted, is the same (DIR/axfr-I for each, DIR/zone the
+# common one).
 cluster_same_zone() {
-	local dir=$1 i first=
+	local dir=$1 i first= ids
+	shift
+	ids=${*:-$(cluster_up)}
 	mkdir -p "$dir"
-	for i in $(cluster_up); do
+	for i in $ids; do
 		axfr_sorted "${CLUSTER_DNS_PORT[i]}" "$dir/axfr-$i" || return 1
 		if [ -z "$first" ]; then
 			first=$i
@@ -243,11 +279,14 @@ cluster_same_zone() {
 	[ -n "$first" ] && cp "$dir/axfr-$first" "$dir/zone"
 }
 
-# cluster_wait_same_zone DIR [TENTHS]: waits until cluster_same_zone holds.
+# cluster_wait_same_zone DIR [TENTHS [ID...]]: waits until
+# cluster_same_zone DIR [ID...] holds.
 cluster_wait_same_zone() {
-	local dir=$1 i
-	if ! wait_for "${2:-300}" cluster_same_zone "$dir"; then
-		for i in $(cluster_up); do
+	local dir=$1 tenths=${2:-300} i ids
+	shift $(($# >= 2 ? 2 : 1))
+	ids=${*:-$(cluster_up)}
+	if ! wait_for "$tenths" cluster_same_zone "$dir" $ids; then
+		for i in $ids; do
 			[ -f "$dir/axfr-$i" ] && echo "replica $i: $(wc -l <"$dir/axfr-$i") lines," \
 				"serial $(soa_serial "${CLUSTER_DNS_PORT[i]}")" >&2
 		done

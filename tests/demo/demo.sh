@@ -472,6 +472,23 @@ EOF
 		fi
 	done
 
+	if [ ${#corrupt[@]} -gt 0 ]; then
+		say "8. What the correct replicas noticed of the misbehaving ones (their logs)"
+		local id j count lines
+		for id in $(printf '%s\n' "${!corrupt[@]}" | sort -n); do
+			for ((j = 1; j <= n; j++)); do
+				[ -z "${corrupt[$j]:-}" ] || continue
+				lines=$(grep -o "'mod-bftdns/demo', replica $id: .*" "$demo/replica-$j/knot.log" || true)
+				count=$(grep -c . <<<"$lines" || true)
+				if [ "$count" -gt 0 ]; then
+					echo "   replica $j: $count fault(s) of replica $id, e.g. \"$(head -n 1 <<<"$lines" | cut -d' ' -f2-)\""
+				else
+					echo "   replica $j: no fault of replica $id logged (its signature shares or messages may not have been needed)"
+				fi
+			done
+		done
+	fi
+
 	say "The replicas keep running"
 	local last=$(dns_port "$n") p1=$(dns_port 1)
 	cat <<EOF
