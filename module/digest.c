@@ -50,11 +50,18 @@ struct bftdns_digest {
 	uint64_t minority_batch;          /*!< Latest checkpoint this replica missed, 0: none. */
 };
 
-static void digest_hex(const uint8_t *digest, char out[BFTDNS_DIGEST_HEX + 1])
+/*! The first bytes of a digest in hex (out: 2 * bytes + 1 characters). */
+static void digest_hex_n(const uint8_t *digest, size_t bytes, char *out)
 {
-	for (size_t i = 0; i < BFTDNS_DIGEST_HEX / 2; i++) {
+	for (size_t i = 0; i < bytes; i++) {
 		snprintf(out + 2 * i, 3, "%02x", digest[i]);
 	}
+}
+
+/*! The prefix that logs and status show. */
+static void digest_hex(const uint8_t *digest, char out[BFTDNS_DIGEST_HEX + 1])
+{
+	digest_hex_n(digest, BFTDNS_DIGEST_HEX / 2, out);
 }
 
 /*! The link key pins of every replica: its own from its key, the peers' from knot.conf. */
@@ -332,8 +339,10 @@ static void digest_checkpoint(bftdns_t *ctx, uint64_t batch)
 		digest[0] ^= 0xff;
 	}
 
-	char hex[BFTDNS_DIGEST_HEX + 1];
-	digest_hex(digest, hex);
+	/* In full here: a ZONEMD record made of it can be checked by others
+	 * (tests/cluster/digest.sh, ldns-verify-zone). */
+	char hex[2 * BFTDNS_DIGEST_SIZE + 1];
+	digest_hex_n(digest, BFTDNS_DIGEST_SIZE, hex);
 	pthread_mutex_lock(&dg->lock);
 	dg->own_batch = batch;
 	memcpy(dg->own_digest, digest, BFTDNS_DIGEST_SIZE);
