@@ -33,15 +33,12 @@
 #include "module/replica.h"
 
 /*!
- * The status counters nothing counts through bftdns_control_count() yet:
- * intake.c and apply.c count UPDATEs with knotd_mod_stats_incr() only, and
- * nothing counts signatures or bad shares. Clear a flag when its counter
- * is counted through bftdns_control_count(); until then bftdnsctl says
- * "not counted yet" instead of showing 0.
+ * The status counters nothing counts through bftdns_control_count() yet
+ * (bftdnsctl then says "not counted yet" instead of showing 0): none any
+ * more. UPDATEs are counted by intake.c and apply.c, signing instances and
+ * the signing faults blamed on each peer (bad-shares) by threshold.c.
  */
-#define CONTROL_UNCOUNTED	(BFTDNS_CTL_UNCOUNTED_UPDATES | \
-				 BFTDNS_CTL_UNCOUNTED_SIGNING | \
-				 BFTDNS_CTL_UNCOUNTED_BAD_SHARES)
+#define CONTROL_UNCOUNTED	0
 
 /*! Instances of one zone alive at once: the running one and a reload's new one. */
 #define CONTROL_MEMBERS_MAX	4

@@ -8,6 +8,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <urcu/uatomic.h>
 
 #include "coordinator/proto/tsign.h"
 #include "module/control.h"
@@ -84,6 +85,22 @@ static int threshold_sign(bftdns_t *ctx, bftdns_sigset_t *set, uint64_t seq,
 	return ret;
 }
 
+/*! The signing faults the coordinator blamed on each peer, into the counters. */
+static void threshold_count_faults(bftdns_t *ctx)
+{
+	bftdns_core_stats_t st;
+	if (!bftdns_replica_stats(ctx, &st)) {
+		return;
+	}
+	for (unsigned i = 0; i < ctx->conf.replicas && i < SHOUP_PLAYERS_MAX; i++) {
+		/* Only this thread adds to bad_shares. */
+		uint64_t seen = uatomic_read(&ctx->bad_shares[i]);
+		if (st.sign_faults[i] > seen) {
+			bftdns_control_count(ctx, 0, BFTDNS_CTR_BAD_SHARES, i, st.sign_faults[i] - seen);
+		}
+	}
+}
+
 int bftdns_threshold_apply(bftdns_t *ctx, knotd_change_t *change, uint64_t seq,
                            int (*apply)(bftdns_t *, knotd_change_t *, uint64_t))
 {
@@ -144,6 +161,7 @@ int bftdns_threshold_apply(bftdns_t *ctx, knotd_change_t *change, uint64_t seq,
 		ret = KNOT_EOK;
 	}
 
+	threshold_count_faults(ctx);
 	bftdns_sigset_free(set);
 	return ret;
 }

@@ -166,6 +166,9 @@ typedef struct {
 	abc_stats_t abc;          /*!< The atomic broadcast's counters. */
 	bool tsign_on;            /*!< Production with signing: tsign below is filled in. */
 	tsign_stats_t tsign;      /*!< Threshold signing's counters. */
+	/*! Signing faults blamed on each peer: bad or equivocating shares,
+	 *  signatures that do not verify, requests that differ from ours. */
+	uint64_t sign_faults[BFT_NODES_MAX];
 } bftdns_core_stats_t;
 
 /*! Any thread: a snapshot of the counters (published once per loop iteration). */

@@ -24,6 +24,7 @@
 typedef struct {
 	mux_member_t conf;
 	void *proto;
+	uint64_t faults[BFT_NODES_MAX];  /*!< Faults it blamed on each node. */
 } mux_slot_t;
 
 struct mux {
@@ -108,6 +109,11 @@ void mux_destroy(mux_t *mux)
 static int mux_lift(mux_t *mux, const mux_slot_t *slot, bft_step_t *step)
 {
 	bft_step_t *child = &mux->scratch;
+	for (size_t i = 0; i < child->fault_count; i++) {
+		if (child->faults[i].node < BFT_NODES_MAX) {
+			((mux_slot_t *)slot)->faults[child->faults[i].node]++;
+		}
+	}
 	int ret = bft_step_lift(step, child, &slot->conf.id, 1);
 	for (size_t i = 0; ret == BFT_EOK && i < child->output_count; i++) {
 		ret = bft_step_output(step, MUX_TAG(slot->conf.id, child->outputs[i].tag),
@@ -115,6 +121,16 @@ static int mux_lift(mux_t *mux, const mux_slot_t *slot, bft_step_t *step)
 	}
 	bft_step_clear(child);
 	return ret;
+}
+
+uint64_t mux_member_faults(const mux_t *mux, uint8_t id, bft_node_t node)
+{
+	for (unsigned i = 0; i < mux->count; i++) {
+		if (mux->slots[i].conf.id == id && node < BFT_NODES_MAX) {
+			return mux->slots[i].faults[node];
+		}
+	}
+	return 0;
 }
 
 int mux_start(mux_t *mux, const bft_env_t *env, bft_step_t *step)

@@ -87,4 +87,7 @@ bool mux_terminated(const mux_t *mux);
 /*! A member's instance for typed calls (abc_stats(), abc_restore()), or NULL. */
 void *mux_member(mux_t *mux, uint8_t id);
 
+/*! Faults member id blamed on node so far (0 for an unknown member). */
+uint64_t mux_member_faults(const mux_t *mux, uint8_t id, bft_node_t node);
+
 extern const bft_protocol_ops_t mux_ops;

@@ -169,6 +169,9 @@ void core_stack_watch(bftdns_core_t *core)
 	if (ts != NULL) {
 		tsign_stats(ts, &core->stats.tsign);
 		core->stats.tsign_on = true;
+		for (bft_node_t i = 0; i < core->conf.n; i++) {
+			core->stats.sign_faults[i] = mux_member_faults(core->proto, MUX_TSIGN, i);
+		}
 	}
 	if (st.batches_fetched > core->fetched_logged &&
 	    core->now_ms >= core->fetched_log_ms + STACK_LOG_EVERY_MS) {
