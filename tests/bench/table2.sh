@@ -45,6 +45,8 @@ done
 
 # shellcheck source=../knot/lib.sh
 . "$top/tests/knot/lib.sh"
+# The emulated Internet's runtime files go with the rest of this run's.
+WAN_RUN="$TMP/wan"
 # shellcheck source=wan/lib.sh
 . "$top/tests/bench/wan/lib.sh"
 # shellcheck source=group.sh

@@ -29,6 +29,7 @@ WAN_ROUTER=${WAN_PREFIX}rt
 WAN_REASON=
 WAN_MADE=()
 WAN_DELAY_PID=
+WAN_DELAY_SUMMARY=
 
 # Hosts in order (the router's link r<i> goes to the i-th), and their addresses.
 WAN_HOSTS=(zrh1 zrh2 zrh3 zrh4 nyc aus sjc client)
@@ -107,8 +108,12 @@ wan_up() {
 	[ -x "$WAN_NFQ_DELAY" ] ||
 		{ wan_cannot "no nfq-delay at $WAN_NFQ_DELAY (needs libnetfilter-queue-dev, then ./run.sh build)"; return; }
 	mkdir -p "$WAN_RUN"
-	ip netns add "$WAN_ROUTER" 2>"$WAN_RUN/netns.err" ||
-		{ wan_cannot "cannot make a network namespace: $(head -n 1 "$WAN_RUN/netns.err")"; return; }
+	local why
+	if ! why=$(ip netns add "$WAN_ROUTER" 2>&1); then
+		rm -rf "$WAN_RUN"
+		wan_cannot "cannot make a network namespace: ${why%%$'\n'*}"
+		return
+	fi
 	WAN_MADE=("$WAN_ROUTER")
 	{
 		ip -n "$WAN_ROUTER" link set lo up &&
@@ -137,10 +142,9 @@ wan_up() {
 	wan_rules "$WAN_RUN/rules.txt"
 	# --queue-bypass is not used: without the delayer, packets are dropped,
 	# so a dead delayer shows as a failure instead of a fast network.
-	if ! ip netns exec "$WAN_ROUTER" iptables -A FORWARD -j NFQUEUE --queue-num 0 \
-		2>"$WAN_RUN/iptables.err"; then
+	if ! why=$(ip netns exec "$WAN_ROUTER" iptables -A FORWARD -j NFQUEUE --queue-num 0 2>&1); then
 		wan_down
-		wan_cannot "iptables NFQUEUE rule refused: $(head -n 1 "$WAN_RUN/iptables.err")"
+		wan_cannot "iptables NFQUEUE rule refused: ${why%%$'\n'*}"
 		return
 	fi
 	ip netns exec "$WAN_ROUTER" "$WAN_NFQ_DELAY" 0 "$WAN_RUN/rules.txt" \
@@ -153,18 +157,30 @@ wan_up() {
 		sleep 0.1
 	done
 	if ! grep -q 'ready' "$WAN_RUN/nfq-delay.log"; then
-		local why
 		why=$(head -n 1 "$WAN_RUN/nfq-delay.log")
+		if [ -z "$why" ]; then
+			if kill -0 "$WAN_DELAY_PID" 2>/dev/null; then why="no answer in 10 s"; else why="it exited without a word"; fi
+		fi
 		wan_down
-		wan_cannot "nfq-delay did not bind its queue: ${why:-no answer in 10 s}"
-		return
+		# The kernel has no NFQUEUE (no nfnetlink_queue): the machine cannot.
+		# Anything else is a fault of the delay line: a failure, not a skip.
+		case "$why" in
+			*nfq_open*|*"cannot bind queue"*|*nfq_set_mode*)
+				wan_cannot "nfq-delay cannot queue packets here: $why"
+				return
+				;;
+		esac
+		echo "wan: nfq-delay did not start: $why" >&2
+		return 1
 	fi
 	return $rc
 }
 
 # wan_down: stops the delay line by its PID, stops what still runs inside
 # the namespaces this process made (everything there was started by this
-# run), deletes the namespaces (which removes their links and iptables rules).
+# run), deletes the namespaces (which removes their links and iptables
+# rules) and the runtime directory; the delay line's last log line (its
+# packet counters) is left in WAN_DELAY_SUMMARY.
 wan_down() {
 	local ns pid pids i
 	if [ -n "${WAN_DELAY_PID:-}" ]; then
@@ -192,6 +208,8 @@ wan_down() {
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	WAN_MADE=()
+	WAN_DELAY_SUMMARY=$(tail -n 1 "$WAN_RUN/nfq-delay.log" 2>/dev/null || true)
+	rm -rf "$WAN_RUN"
 }
 
 # wan_ping FROM TO COUNT: "min median max" round trip in ms of COUNT pings

@@ -31,6 +31,6 @@ trap - EXIT
 left=$(ip netns list | awk -v p="$WAN_PREFIX" 'index($1, p) == 1 { print $1 }')
 [ -z "$left" ] || { echo "wan-smoke: FAIL: namespaces left: $left" >&2; exit 1; }
 ! kill -0 "$delay_pid" 2>/dev/null || { echo "wan-smoke: FAIL: nfq-delay $delay_pid still runs" >&2; exit 1; }
-tail -n 1 "$WAN_RUN/nfq-delay.log"
-rm -rf "$WAN_RUN"
+[ ! -e "$WAN_RUN" ] || { echo "wan-smoke: FAIL: $WAN_RUN left" >&2; exit 1; }
+echo "$WAN_DELAY_SUMMARY"
 echo "wan-smoke: down, no namespace or process left"

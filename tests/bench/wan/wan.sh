@@ -50,14 +50,14 @@ case "$cmd" in
 		echo "wan: command: ./run.sh bench wan-check --count $count --tolerance $tol"
 		export WAN_TSV="$WAN_RUN/summary.tsv"
 		: >"$WAN_TSV"
+		# summary_merge below runs before wan_down removes WAN_RUN.
 		rc=0
 		# shellcheck disable=SC2046
 		wan_rtt_table "$tol" "$count" $(wan_all_pairs) || rc=$?
 		summary_merge "$WAN_TSV"
 		wan_down
 		trap - EXIT
-		tail -n 1 "$WAN_RUN/nfq-delay.log"
-		rm -rf "$WAN_RUN"
+		echo "$WAN_DELAY_SUMMARY"
 		if [ "$rc" -ne 0 ]; then
 			wan_fail "a round trip is off by more than $tol ms"
 		fi
