@@ -18,6 +18,12 @@ if [ "$rc" -eq 77 ]; then
 fi
 [ "$rc" -eq 0 ] || { echo "wan-smoke: FAIL: the emulated Internet did not come up" >&2; exit 1; }
 echo "wan-smoke: up (namespaces ${WAN_PREFIX}*, delay line PID $WAN_DELAY_PID)"
+# Without a real-time priority the delay line waits for a CPU like anything
+# else: on a busy machine that is milliseconds, not a fault of the emulation.
+if ! grep -q 'real-time priority' "$WAN_RUN/nfq-delay.log"; then
+	TOLERANCE_MS=10
+	echo "wan-smoke: the delay line runs at normal priority: tolerance $TOLERANCE_MS ms"
+fi
 
 if ! wan_rtt_table "$TOLERANCE_MS" 5 client-zrh1 zrh1-nyc aus-sjc zrh2-sjc; then
 	echo "wan-smoke: FAIL: a round trip is off by more than $TOLERANCE_MS ms" >&2
