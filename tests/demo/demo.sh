@@ -18,8 +18,9 @@
 # BFTDNS_KEYGEN and BFTDNS_SIGNZONE (default: the tools in build/meson),
 # BFTDNS_KNOT_PREFIX (build/knot), BFTDNS_MODULE (the module in build/meson),
 # BFTDNS_DEMO_PORT (5301: replica 1's DNS port, replica i's is PORT + i - 1
-# and its link port PORT + 99 + i), BFTDNS_DEMO_STOP=1 (stop the replicas at
-# the end), BFTDNS_DEMO_BITS (2048: the zone key's size).
+# and its link port PORT + 99 + i; "auto": free ports chosen at random),
+# BFTDNS_DEMO_STOP=1 (stop the replicas at the end), BFTDNS_DEMO_BITS (2048:
+# the zone key's size).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -61,7 +62,7 @@ Usage: demo.sh [run] [--replicas N] [--faults F] [--protocol P] [--corrupt ID:MO
                          invert-shares, random-shares, silent-signer, silent or
                          equivocate; repeatable, at most F replicas
       --port PORT        replica 1's DNS port (default 5301; replica i: PORT + i - 1,
-                         its link: PORT + 99 + i)
+                         its link: PORT + 99 + i); 'auto': free ports chosen at random
 EOF
 }
 
@@ -102,6 +103,7 @@ parse_args() {
 		basic|optproof|optte) ;;
 		*) die "--protocol '$protocol': want basic, optproof or optte" ;;
 	esac
+	[ "$port" != auto ] || port=$(pick_base) || die "no free ports for $n replicas found"
 	is_uint "$port" && port=$((10#$port)) && [ "$port" -ge 1 ] && [ $((port + 99 + n)) -le 65535 ] ||
 		die "--port '$port': want a port such that PORT + 99 + N <= 65535"
 	for id in "${!corrupt[@]}"; do
@@ -109,6 +111,33 @@ parse_args() {
 	done
 	[ ${#corrupt[@]} -le "$f" ] ||
 		die "${#corrupt[@]} corrupt replicas, but f = $f: at most f replicas may misbehave"
+}
+
+# pick_base: a base port (for --port auto, the tests) whose n DNS ports and
+# n link ports are all free now, below the ephemeral range.
+pick_base() {
+	python3 - "$n" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+def free(port):
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        s = socket.socket(socket.AF_INET, kind)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
+for _ in range(200):
+    base = random.randint(10000, 32000 - 100 - n)
+    ports = [base + i for i in range(n)] + [base + 100 + i for i in range(n)]
+    if all(free(p) for p in ports):
+        print(base)
+        break
+else:
+    sys.exit(1)
+PY
 }
 
 dns_port() { echo $((port + $1 - 1)); }
