@@ -66,17 +66,13 @@ static int apply_change(bftdns_t *ctx, knotd_change_t *change, uint64_t seq)
 
 /*!
  * Every replica authorizes every ordered UPDATE itself, at the batch time
- * (authz.h): with replicas > 1 it may come from a peer. Alone, a replayed
- * UPDATE (batch log, no client address) is the operator's own input and
- * a live one was checked the same way at intake; both are checked again
- * when the address is known.
+ * (authz.h): with replicas > 1 it may come from a peer, and a replayed
+ * batch log is bytes from a file. A replayed UPDATE has no client address:
+ * only rules with a key can allow it.
  */
 static uint16_t apply_authorize(bftdns_t *ctx, const bftdns_request_t *request,
                                 uint64_t now)
 {
-	if (ctx->conf.replicas == 1 && request->remote.ss_family == AF_UNSPEC) {
-		return KNOT_RCODE_NOERROR;
-	}
 	return bftdns_authz_check(ctx, request->wire, request->wire_len,
 	                          &request->remote, now);
 }

@@ -18,9 +18,7 @@
 #    refused with the right rcode and change nothing. Two replicas replaying
 #    the log end with the same zone.
 #
-# authz.sh [live | replay]: one part only (default: both). The replay part
-# needs apply.c to check replayed UPDATEs too (with n = 1 it exempts them
-# today, so it is not registered in meson yet).
+# authz.sh [live | replay]: one part only (default: both).
 mode=${1:-all}
 . "$(dirname "$0")/lib.sh"
 

@@ -69,6 +69,8 @@ log "replay with A's times: zone identical to A's ($(wc -l <"$TMP/a.axfr") recor
 # 3. Batch times ten days ahead: B and C agree, RRSIGs follow the batch times.
 shift=$((10 * 86400))
 awk -v s="$shift" '$1 == "batch" { $3 = $3 + s } { print }' "$TMP/a.log" >"$TMP/shifted.log"
+# Every ordered UPDATE's TSIG is checked at its batch time: signed again at the shifted one.
+python3 "$(dirname "$0")/tsig.py" resign "$TMP/shifted.log" "$TSIG_NAME" "$TSIG_SECRET"
 replay b "$TMP/shifted.log"
 replay c "$TMP/shifted.log"
 cmp -s "$TMP/b.axfr" "$TMP/c.axfr" || { diff "$TMP/b.axfr" "$TMP/c.axfr" | head -n 20; fail "B and C differ"; }
@@ -130,18 +132,23 @@ PY
 #    a truncated header, a QUERY, an UPDATE of another zone, one with a bad
 #    question type each get an error RCODE and change nothing; the good
 #    UPDATE between them is applied.
-python3 - "$TMP/junk.log" "$(date +%s)" <<'PY'
+python3 - "$TMP/junk.log" "$(date +%s)" "$(dirname "$0")" "$TSIG_NAME" "$TSIG_SECRET" <<'PY'
 import base64, os, struct, sys
+sys.path.insert(0, sys.argv[3])
+import tsig
 def name(n):
     return b"".join(bytes([len(l)]) + l.encode() for l in n.split(".") if l) + b"\0"
 def msg(opcode, zone, qtype=6, updates=b"", upcount=0):
     head = struct.pack("!HHHHHH", 4711, opcode << 11, 1, 0, upcount, 0)
     return head + name(zone) + struct.pack("!HH", qtype, 1) + updates
 good = name("junk-ok.example.com") + struct.pack("!HHIH", 1, 1, 300, 4) + bytes([192, 0, 2, 77])
-msgs = [os.urandom(40), b"\x12\x34\x28", msg(0, "example.com"), msg(5, "example.org"),
-        msg(5, "example.com", qtype=1), msg(5, "example.com", updates=good, upcount=1),
-        msg(5, "example.com", updates=good[:-3], upcount=1)]
 t = int(sys.argv[2])
+# The good UPDATE is signed at its batch time: ordered UPDATEs are authorized too.
+signed = tsig.sign(msg(5, "example.com", updates=good, upcount=1), sys.argv[4],
+                   base64.b64decode(sys.argv[5]), t + 1)
+msgs = [os.urandom(40), b"\x12\x34\x28", msg(0, "example.com"), msg(5, "example.org"),
+        msg(5, "example.com", qtype=1), signed,
+        msg(5, "example.com", updates=good[:-3], upcount=1)]
 with open(sys.argv[1], "w") as f:
     f.write("batch 1 %d 1\nsign\n" % t)
     f.write("batch 2 %d %d\n" % (t + 1, len(msgs)))
