@@ -23,7 +23,7 @@ DEBIAN_PACKAGES=(
 	libgmp-dev nettle-dev libsodium-dev libgnutls28-dev liburcu-dev liblmdb-dev libedit-dev
 	gnutls-bin clang libclang-rt-14-dev
 	ldnsutils libldns-dev bind9-utils bind9-dnsutils dnsperf
-	iptables libnetfilter-queue-dev iputils-ping
+	iptables libnetfilter-queue-dev iputils-ping gnuplot-nox
 )
 
 install_deps() {

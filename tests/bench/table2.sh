@@ -18,8 +18,9 @@
 # each column: mean of the first 20 (the paper's figure), median and p95
 # of all N (100; 20 with --quick), and the failed operations. A column with
 # a failed operation gets no figure; each add and delete is checked by a
-# query to replica 1 afterwards (untimed). Writes build/bench/table2.tsv
-# and merges metric lines into build/bench/summary.tsv, e.g.
+# query to replica 1 afterwards (untimed). Writes build/bench/table2.tsv,
+# build/bench/table2.png (with gnuplot: tests/bench/table2-plot.sh), and
+# merges metric lines into build/bench/summary.tsv, e.g.
 # wan_7_2_0_optte_add_p50_ms, and wan_7_2_0_add_p50_ms for the default
 # protocol (optte).
 set -euo pipefail
@@ -225,3 +226,9 @@ PY
 log "end: $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 summary_merge "$TMP/summary.tsv"
 log "wrote $OUT/table2.tsv; metrics merged into $SUMMARY_TSV"
+if command -v gnuplot >/dev/null; then
+	"$top/tests/bench/table2-plot.sh" "$OUT/table2.tsv" "$OUT/table2.png" ||
+		log "warning: the plot failed (the figures above stand)"
+else
+	log "no gnuplot (Debian package gnuplot-nox): no plot"
+fi
