@@ -361,6 +361,7 @@ static int abc_deliver(abc_t *abc, acs_t *acs, bft_step_t *step)
 	out[18] = (uint8_t)(count >> 8);
 	out[19] = (uint8_t)count;
 	abc_queue_age(abc, props, lens, good);
+	abc->fetching = false;
 	int ret = abc_commit(abc, out, w.len, true, step);
 	assert(ret != BFT_EINVAL);
 	free(out);
@@ -378,6 +379,25 @@ static bool abc_passed_by(const abc_t *abc, uint64_t epoch)
 	return ahead >= abc->params.f + 1u;
 }
 
+static int abc_epoch_msg(abc_t *abc, bft_node_t from, uint64_t epoch, const uint8_t *msg,
+                         size_t len, const bft_env_t *env, bft_step_t *step);
+
+/* Parked messages (abc_park_add()) whose epoch our window reached. */
+static int abc_park_take(abc_t *abc, const bft_env_t *env, bft_step_t *step)
+{
+	bft_node_t from = 0;
+	abc_held_t *h;
+	while ((h = abc_park_next(abc, &from)) != NULL) {
+		assert(h->epoch >= abc->epoch && h->epoch - abc->epoch <= ABC_EPOCHS_AHEAD);
+		int ret = abc_epoch_msg(abc, from, h->epoch, h->data, h->len, env, step);
+		free(h);
+		if (ret != BFT_EOK) {
+			return ret;
+		}
+	}
+	return BFT_EOK;
+}
+
 /* Delivers finished epochs in order (own or fetched) and proposes where due.
  * Each round delivers one epoch or returns, so the bound covers a full
  * fetch window and a full ring of finished epochs. */
@@ -385,8 +405,12 @@ static int abc_advance(abc_t *abc, const bft_env_t *env, bft_step_t *step)
 {
 	unsigned f = abc->params.f;
 	for (unsigned k = 0; k <= ABC_RING + ABC_FETCH_BATCHES; k++) {
+		int ret = abc_park_take(abc, env, step);
+		if (ret != BFT_EOK) {
+			return ret;
+		}
 		bool took = false;
-		int ret = abc_catchup_take(abc, step, &took);
+		ret = abc_catchup_take(abc, step, &took);
 		if (ret != BFT_EOK || took) {
 			if (ret != BFT_EOK) {
 				return ret;
@@ -560,10 +584,17 @@ static int abc_on_epoch(abc_t *abc, bft_node_t from, const uint8_t *msg, size_t 
 	if (epoch - abc->epoch > ABC_EPOCHS_AHEAD) {
 		/* Correct senders hold such messages back until we announce a
 		 * later epoch; one that had not heard of our restart yet may
-		 * still send them. No blame: we catch up by fetching. */
-		abc->stats.future_dropped++;
-		return BFT_EOK;
+		 * still send them, and not again. No blame: we catch up by
+		 * fetching, and keep them for when we get there. */
+		return from == abc->params.self ? BFT_EOK : abc_park_add(abc, from, epoch, msg, len);
 	}
+	return abc_epoch_msg(abc, from, epoch, msg, len, env, step);
+}
+
+/* An epoch message within our window: to the epoch's ACS. */
+static int abc_epoch_msg(abc_t *abc, bft_node_t from, uint64_t epoch, const uint8_t *msg,
+                         size_t len, const bft_env_t *env, bft_step_t *step)
+{
 	acs_t *acs = NULL;
 	int ret = abc_get_acs(abc, epoch, &acs);
 	if (ret != BFT_EOK) {

@@ -37,8 +37,9 @@
  *
  * Memory: epochs up to ABC_EPOCHS_AHEAD beyond the current one are kept
  * (a node may run ahead of us; its ACS waits for us); messages for later
- * ones are dropped without blame (only a faulty node, or one that has not
- * yet heard that we restarted, sends them); finished epochs are freed at
+ * ones are kept per sender until we get there (ABC_PARK_*, then dropped),
+ * without blame (only a faulty node, or one that has not yet heard that
+ * we restarted, sends them); finished epochs are freed at
  * once, and messages for them are dropped silently. Pending requests: at
  * most ABC_QUEUE_MAX requests and ABC_QUEUE_BYTES_MAX bytes in all, at
  * most (ABC_QUEUE_MAX / 2) / n and (ABC_QUEUE_BYTES_MAX / 2) / n forwarded
@@ -136,6 +137,9 @@
 /*! Epoch messages held back per peer (count, bytes); the oldest go first. */
 #define ABC_HOLD_MSGS_MAX	256
 #define ABC_HOLD_BYTES_MAX	(2u << 20)
+/*! Epoch messages beyond our window kept per peer until we get there (count, bytes). */
+#define ABC_PARK_MSGS_MAX	256
+#define ABC_PARK_BYTES_MAX	(2u << 20)
 
 /*! Output tag: one delivered batch (batch.h, batch_reader_open()). */
 #define ABC_OUTPUT_BATCH	1
@@ -185,6 +189,7 @@ typedef struct {
 	uint64_t held;              /*!< Epoch messages held back for a lagging peer. */
 	uint64_t held_dropped;      /*!< ... dropped again (bound, or the peer moved past). */
 	uint64_t future_dropped;    /*!< Messages beyond our epoch window, dropped. */
+	uint64_t parked;            /*!< ... kept instead until we got there (catch-up). */
 	uint64_t kept_first;        /*!< Oldest delivered batch still kept. */
 	size_t kept;                /*!< Delivered batches kept. */
 	/*! Peers that answered our FETCH with GONE: f + 1 of them mean we are

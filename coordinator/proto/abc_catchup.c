@@ -336,6 +336,7 @@ int abc_catchup_take(abc_t *abc, bft_step_t *step, bool *took)
 		int ret = abc_commit(abc, row[j].data, row[j].len, false, step);
 		if (ret == BFT_EOK) {
 			abc->stats.batches_fetched++;
+			abc->fetching = true;
 			*took = true;
 		}
 		/* EINVAL: a batch whose epoch field lies cannot reach here (the
@@ -346,10 +347,15 @@ int abc_catchup_take(abc_t *abc, bft_step_t *step, bool *took)
 }
 
 /* f + 1 peers announced epochs at least `lag` beyond ours: a correct one
- * delivered our epoch. Ask those ahead (again when they moved on). */
+ * delivered our epoch. Ask those ahead (again when they moved on). The lag
+ * is 1 once we are catching up (our last batch was fetched) or silent
+ * after a restart: the others may be waiting for us in the next epoch,
+ * where we cannot propose before we have this one (doc/broadcast.md,
+ * "Catch-up", 5). */
 static int catchup_fetch(abc_t *abc, bft_step_t *step)
 {
-	uint64_t lag = abc_silent(abc, abc->epoch) ? 1 : ABC_FETCH_LAG;
+	uint64_t lag = abc_silent(abc, abc->epoch) || abc->fetching ? 1 : ABC_FETCH_LAG;
+	assert(lag >= 1);   /* Safety: a correct one of the f + 1 delivered our epoch. */
 	bft_nodeset_t ahead = 0, ask = 0;
 	for (bft_node_t j = 0; j < abc->params.n; j++) {
 		if (j != abc->params.self && abc->peers[j].epoch >= abc->epoch + lag) {

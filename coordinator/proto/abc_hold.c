@@ -163,11 +163,110 @@ int abc_hold_release(abc_t *abc, bft_node_t j, bft_step_t *step)
 	return ret;
 }
 
+/*
+ * The other side: epoch messages a peer sent us for epochs beyond our
+ * window. A correct peer sends them only before it heard how far behind we
+ * are, typically while we were down: its send queue gives them to our new
+ * instance, which starts at epoch 0 (or at its log's end), catches up by
+ * fetching, and then needs exactly those messages in the epoch the others
+ * wait in. Dropping them stalled the group for good when f + 1 restarted
+ * (doc/broadcast.md, "Catch-up", 5). Kept per peer and bounded; a faulty
+ * peer fills only its own share.
+ */
+int abc_park_add(abc_t *abc, bft_node_t from, uint64_t epoch, const uint8_t *msg, size_t len)
+{
+	assert(from < abc->params.n && from != abc->params.self);
+	assert(epoch > abc->epoch && epoch - abc->epoch > ABC_EPOCHS_AHEAD);
+	abc_peer_t *peer = &abc->peers[from];
+	if (peer->parked_count >= ABC_PARK_MSGS_MAX || len > ABC_PARK_BYTES_MAX - peer->parked_bytes) {
+		abc->stats.future_dropped++;   /* The oldest are the ones we need first. */
+		return BFT_EOK;
+	}
+	abc_held_t *h = malloc(sizeof(*h) + len);
+	if (h == NULL) {
+		return BFT_ENOMEM;
+	}
+	h->next = NULL;
+	h->epoch = epoch;
+	h->len = (uint32_t)len;
+	memcpy(h->data, msg, len);
+	if (peer->parked_tail != NULL) {
+		peer->parked_tail->next = h;
+	} else {
+		peer->parked_head = h;
+	}
+	peer->parked_tail = h;
+	peer->parked_count++;
+	peer->parked_bytes += len;
+	if (abc->parked_total++ == 0 || epoch < abc->parked_min) {
+		abc->parked_min = epoch;
+	}
+	abc->stats.parked++;
+	return BFT_EOK;
+}
+
+/* Takes *link (h) off peer's parked list; prev is the entry before it. */
+static void park_unlink(abc_t *abc, abc_peer_t *peer, abc_held_t **link, abc_held_t *prev)
+{
+	abc_held_t *h = *link;
+	assert(h != NULL && peer->parked_count > 0 && abc->parked_total > 0 &&
+	       peer->parked_bytes >= h->len);
+	*link = h->next;
+	if (peer->parked_tail == h) {
+		peer->parked_tail = prev;
+	}
+	peer->parked_count--;
+	peer->parked_bytes -= h->len;
+	abc->parked_total--;
+}
+
+abc_held_t *abc_park_next(abc_t *abc, bft_node_t *from)
+{
+	/* Nothing due yet (parked_min is at most every parked epoch): the
+	 * usual case while anything is parked at all. */
+	if (abc->parked_total == 0 ||
+	    (abc->parked_min > abc->epoch && abc->parked_min - abc->epoch > ABC_EPOCHS_AHEAD)) {
+		return NULL;
+	}
+	/* At most parked_total entries are looked at: each is returned, freed
+	 * or stepped over; a scan that returns nothing finds the new minimum. */
+	uint64_t min = UINT64_MAX;
+	for (bft_node_t j = 0; j < abc->params.n && abc->parked_total > 0; j++) {
+		abc_peer_t *peer = &abc->peers[j];
+		abc_held_t **link = &peer->parked_head;
+		abc_held_t *prev = NULL;
+		while (*link != NULL) {
+			abc_held_t *h = *link;
+			if (h->epoch < abc->epoch) {
+				park_unlink(abc, peer, link, prev);   /* Finished (fetched). */
+				free(h);
+				continue;
+			}
+			if (h->epoch - abc->epoch <= ABC_EPOCHS_AHEAD) {
+				park_unlink(abc, peer, link, prev);
+				*from = j;
+				return h;
+			}
+			min = h->epoch < min ? h->epoch : min;
+			prev = h;
+			link = &h->next;
+		}
+	}
+	abc->parked_min = min;
+	return NULL;
+}
+
 void abc_hold_free(abc_t *abc)
 {
 	for (bft_node_t j = 0; j < BFT_NODES_MAX; j++) {
-		while (abc->peers[j].held_head != NULL) {
-			hold_drop_head(abc, &abc->peers[j]);
+		abc_peer_t *peer = &abc->peers[j];
+		while (peer->held_head != NULL) {
+			hold_drop_head(abc, peer);
+		}
+		while (peer->parked_head != NULL) {
+			abc_held_t *h = peer->parked_head;
+			park_unlink(abc, peer, &peer->parked_head, NULL);
+			free(h);
 		}
 	}
 }

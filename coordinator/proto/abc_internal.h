@@ -87,6 +87,13 @@ typedef struct {
 	uint64_t asked_its_epoch;
 	size_t offer_bytes;         /*!< Bytes of its offers we hold. */
 	bool gone;                  /*!< It said our epoch is older than it keeps. */
+	/* Its epoch messages for epochs beyond our window, oldest first, kept
+	 * until we get there: it sent them before it knew how far behind we
+	 * are (we restarted), and will not send them again. */
+	abc_held_t *parked_head;
+	abc_held_t *parked_tail;
+	size_t parked_count;
+	size_t parked_bytes;
 } abc_peer_t;
 
 /* A delivered batch kept for lagging peers. */
@@ -127,6 +134,9 @@ struct abc {
 	 * in them (up to silent_until) and fetch them. */
 	bool restarted;
 	uint64_t silent_until;
+	size_t parked_total;            /*!< Sum of the peers' parked_count. */
+	uint64_t parked_min;            /*!< At most the lowest parked epoch. */
+	bool fetching;                  /*!< Our last batch was fetched: catching up. */
 
 	/* The last delivered batches: kept[(kept_head + i) % kept_cap] is
 	 * epoch kept_first + i, i < kept_count. */
@@ -192,6 +202,18 @@ int abc_hold_lift(abc_t *abc, uint64_t epoch, bft_step_t *step);
 /*! Sends what is held for peer j and fits its announced epoch now. */
 int abc_hold_release(abc_t *abc, bft_node_t j, bft_step_t *step);
 void abc_hold_free(abc_t *abc);
+/*!
+ * Keeps an epoch message from `from` for an epoch beyond our window (more
+ * than ABC_EPOCHS_AHEAD ahead) until we get there; over the peer's bound
+ * it is dropped (future_dropped).
+ */
+int abc_park_add(abc_t *abc, bft_node_t from, uint64_t epoch, const uint8_t *msg, size_t len);
+/*!
+ * The next parked message whose epoch is within our window now, taken off
+ * its list (the caller frees it) with its sender; those of epochs we
+ * finished are freed on the way. NULL if none.
+ */
+abc_held_t *abc_park_next(abc_t *abc, bft_node_t *from);
 
 /* abc_catchup.c */
 int abc_kept_init(abc_t *abc, uint32_t retain_max);

@@ -368,6 +368,24 @@ int sim_input(sim_t *sim, bft_node_t i, const uint8_t *input, size_t len)
 static int sim_deliver(sim_t *sim, const sim_event_t *ev)
 {
 	sim_node_t *node = &sim->nodes[ev->to];
+	if (node->down && sim->conf.queue_while_down &&
+	    bft_nodeset_has(sim->conf.crashed, ev->to) && sim->now_ms <= sim->conf.restart_ms) {
+		/* Queued by the sender until the node is back (after its RESTART,
+		 * which has the same or an earlier time and a lower seq). */
+		size_t size = sizeof(*ev) + ev->len;
+		sim_event_t *again = malloc(size);
+		if (again == NULL) {
+			return BFT_ENOMEM;
+		}
+		memcpy(again, ev, size);
+		again->at_ms = sim->conf.restart_ms +
+		               bft_prng_below(&sim->prng, (uint64_t)sim->conf.delay_max_ms + 1);
+		int ret = sim_push(sim, again);
+		if (ret != BFT_EOK) {
+			free(again);
+		}
+		return ret;
+	}
 	if (node->down) {
 		sim->stats.dropped++;
 		sim_trace(sim, 'X', ev->from, ev->to, ev->at_ms, ev->data, ev->len);
@@ -454,6 +472,44 @@ static sim_event_t *sim_next(sim_t *sim)
 	return ev;
 }
 
+static bool sim_due(const sim_t *sim, uint64_t until_ms)
+{
+	return sim->pending_count > 0 && sim->pending[sim_earliest(sim)]->at_ms <= until_ms;
+}
+
+int sim_run_until(sim_t *sim, uint64_t until_ms)
+{
+	while (sim_due(sim, until_ms)) {
+		if (sim->stats.steps >= sim->conf.steps_max) {
+			sim_fail(sim, "step bound %llu reached with %zu events pending",
+			         (unsigned long long)sim->conf.steps_max, sim->pending_count);
+			return BFT_ESPACE;
+		}
+		sim_event_t *ev = sim_next(sim);
+		if (ev->at_ms > until_ms) {
+			/* The adversary chose a later event: take the earliest instead. */
+			sim->pending[sim->pending_count++] = ev;
+			size_t k = sim_earliest(sim);
+			ev = sim->pending[k];
+			sim->pending[k] = sim->pending[--sim->pending_count];
+		}
+		if (ev->at_ms > sim->now_ms) {
+			sim->now_ms = ev->at_ms;
+		}
+		sim->stats.steps++;
+		int ret = sim_process(sim, ev);
+		free(ev);
+		if (ret != BFT_EOK) {
+			return ret;
+		}
+	}
+	if (until_ms > sim->now_ms) {
+		sim->now_ms = until_ms;
+	}
+	sim->stats.end_ms = sim->now_ms;
+	return BFT_EOK;
+}
+
 int sim_run(sim_t *sim)
 {
 	while (sim->pending_count > 0) {
@@ -501,6 +557,12 @@ bool sim_node_terminated(const sim_t *sim, bft_node_t i)
 	assert(i < sim->conf.n);
 	const sim_node_t *node = &sim->nodes[i];
 	return node->proto != NULL && sim->conf.ops->terminated(node->proto);
+}
+
+const void *sim_node_proto(const sim_t *sim, bft_node_t i)
+{
+	assert(i < sim->conf.n);
+	return sim->nodes[i].proto;
 }
 
 bft_nodeset_t sim_node_blamed(const sim_t *sim, bft_node_t i)

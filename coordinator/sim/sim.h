@@ -98,6 +98,12 @@ typedef struct {
 	 */
 	int (*restart)(const sim_t *sim, bft_node_t node, void *proto, const bft_env_t *env,
 	               bft_step_t *step);
+	/*!
+	 * A message that reaches a crashed node waits for its restart and then
+	 * goes to the fresh instance (the links' send queues outlive
+	 * connections, doc/links.md); false: it is lost.
+	 */
+	bool queue_while_down;
 } sim_conf_t;
 
 /*! Creates the n instances at time 0. */
@@ -113,6 +119,12 @@ int sim_input(sim_t *sim, bft_node_t node, const uint8_t *input, size_t len);
  * one returned an error (see sim_failure()).
  */
 int sim_run(sim_t *sim);
+/*!
+ * The same, but only events due by until_ms (the adversary's choice of a
+ * later one is overridden); then virtual time is until_ms if it was less.
+ * BFT_EOK when no event due by then is left.
+ */
+int sim_run_until(sim_t *sim, uint64_t until_ms);
 
 /*! Sends a message as `from` (for adversaries; delay and partition apply). */
 int sim_inject(sim_t *sim, bft_node_t from, bft_node_t to, const uint8_t *msg, size_t len);
@@ -132,6 +144,8 @@ bft_nodeset_t sim_impaired(const sim_t *sim);
 bft_nodeset_t sim_correct(const sim_t *sim);
 
 bool sim_node_terminated(const sim_t *sim, bft_node_t node);
+/*! The node's protocol instance (NULL while crashed), for tests' inspection. */
+const void *sim_node_proto(const sim_t *sim, bft_node_t node);
 /*! Nodes `node` reported a fault about. */
 bft_nodeset_t sim_node_blamed(const sim_t *sim, bft_node_t node);
 size_t sim_node_output_count(const sim_t *sim, bft_node_t node);
