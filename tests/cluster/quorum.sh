@@ -2,7 +2,7 @@
 # quorum.sh N F [PROTOCOL]
 #
 # N knotd replicas with mod-bftdns on 127.0.0.1, f = F; a history of
-# QUORUM_BEFORE (8) UPDATEs, one batch each. Then, with f + 1 replicas
+# QUORUM_BEFORE (30) UPDATEs, one batch each. Then, with f + 1 replicas
 # stopped the others cannot order or sign anything: UPDATEs taken by two
 # running replicas (knsupdate over TCP, nsupdate over UDP) wait, their
 # clients get no answer, and the zone on every running replica stays as it
@@ -32,12 +32,11 @@ cluster_start
 cluster_wait_all_links 300
 cluster_wait_signed 600
 # A history first: QUORUM_BEFORE UPDATEs, one batch each, to replicas in
-# turn. 8 by default: with the first signing passes the group stays below 16
-# batches, which a restarted replica fetches in one FETCH answer. (More, e.g.
-# QUORUM_BEFORE=30 at n = 7, sometimes stalls for good after the restart:
-# the restarted replicas fetch 2 x 16 batches, the others have delivered 33,
-# and nothing is ordered any more; reported, not fixed here.)
-before=${QUORUM_BEFORE:-8}
+# turn. 30 by default: more than one FETCH answer (16 batches), so the
+# restarted replicas must keep fetching up to the epoch the others wait in
+# and take part in it (doc/broadcast.md, "Catch-up", 5; with 8 the old bug
+# of stopping one batch short could not show).
+before=${QUORUM_BEFORE:-30}
 for ((k = 1; k <= before; k++)); do
 	r=$(((k - 1) % n + 1))
 	rc=$(nsupdate_rc "${CLUSTER_DNS_PORT[r]}" "$TMP/replica-$r/update.key" \
