@@ -34,6 +34,8 @@
 #define MOD_MISBEHAVE	"\x09""misbehave"
 #define MOD_DIGEST	"\x0f""digest-interval"
 #define MOD_CONSISTENCY	"\x0b""consistency"
+#define MOD_UPDATE_KEY	"\x0a""update-key"
+#define MOD_UPDATE_AUTH	"\x0b""update-auth"
 
 static const knot_lookup_t bftdns_protocols[] = {
 	{ SHOUP_STRATEGY_BASIC,    "basic" },
@@ -58,6 +60,13 @@ static const knot_lookup_t bftdns_consistencies[] = {
 	{ 0, NULL }
 };
 
+static const knot_lookup_t bftdns_update_auths[] = {
+	{ BFTDNS_UPDATE_AUTH_BOTH, "both" },
+	{ BFTDNS_UPDATE_AUTH_SIG0, "sig0" },
+	{ BFTDNS_UPDATE_AUTH_TSIG, "tsig" },
+	{ 0, NULL }
+};
+
 const yp_item_t bftdns_conf_items[] = {
 	{ MOD_REPLICA_ID, YP_TINT,  YP_VINT = { 1, SHOUP_PLAYERS_MAX, YP_NIL } },
 	{ MOD_REPLICAS,   YP_TINT,  YP_VINT = { 1, SHOUP_PLAYERS_MAX, YP_NIL } },
@@ -77,6 +86,8 @@ const yp_item_t bftdns_conf_items[] = {
 	{ MOD_MISBEHAVE,  YP_TOPT,  YP_VOPT = { bftdns_misbehaviours, 0 }, YP_FMULTI },
 	{ MOD_DIGEST,     YP_TINT,  YP_VINT = { 0, 1 << 20, 100 } },
 	{ MOD_CONSISTENCY, YP_TOPT, YP_VOPT = { bftdns_consistencies, BFTDNS_CONSISTENCY_LOG } },
+	{ MOD_UPDATE_KEY, YP_TSTR,  YP_VNONE, YP_FMULTI },
+	{ MOD_UPDATE_AUTH, YP_TOPT, YP_VOPT = { bftdns_update_auths, BFTDNS_UPDATE_AUTH_BOTH } },
 	{ NULL }
 };
 
@@ -263,6 +274,57 @@ static int cluster_check(knotd_conf_check_args_t *args, const knotd_conf_t *peer
 	return KNOT_EOK;
 }
 
+/*!
+ * Parses every update-key (sig0.h); fills keys if set. A key listed twice
+ * is refused: it is a copy-and-paste slip, not a second key.
+ */
+static int update_keys_parse(const knotd_conf_t *val, bftdns_sig0_keys_t *keys,
+                             const char **err)
+{
+	bftdns_sig0_key_t *parsed = calloc(val->count + 1, sizeof(*parsed));
+	if (parsed == NULL) {
+		return KNOT_ENOMEM;
+	}
+	int ret = KNOT_EOK;
+	size_t i;
+	for (i = 0; i < val->count && ret == KNOT_EOK; i++) {
+		ret = bftdns_sig0_key_parse(val->multi[i].string, &parsed[i], err);
+		for (size_t j = 0; ret == KNOT_EOK && j < i; j++) {
+			if (bftdns_sig0_key_equal(&parsed[i], &parsed[j])) {
+				*err = "update-key lists the same key twice";
+				ret = KNOT_EINVAL;
+			}
+		}
+	}
+	bftdns_sig0_keys_t result = { .count = i, .keys = parsed };
+	if (ret == KNOT_EOK && keys != NULL) {
+		*keys = result;
+	} else {
+		bftdns_sig0_keys_clear(&result);
+	}
+	return ret;
+}
+
+/*! update-key and update-auth: keys valid, and used. */
+static int update_auth_check(knotd_conf_check_args_t *args)
+{
+	knotd_conf_t keys = knotd_conf_check_item(args, MOD_UPDATE_KEY);
+	knotd_conf_t auth = knotd_conf_check_item(args, MOD_UPDATE_AUTH);
+	int ret = update_keys_parse(&keys, NULL, &args->err_str);
+	if (ret == KNOT_EOK && auth.single.option == BFTDNS_UPDATE_AUTH_SIG0 &&
+	    keys.count == 0) {
+		args->err_str = "update-auth sig0 needs at least one update-key";
+		ret = KNOT_EINVAL;
+	}
+	if (ret == KNOT_EOK && auth.single.option == BFTDNS_UPDATE_AUTH_TSIG &&
+	    keys.count > 0) {
+		args->err_str = "update-key is never used with update-auth tsig";
+		ret = KNOT_EINVAL;
+	}
+	knotd_conf_free(&keys);
+	return ret;
+}
+
 int bftdns_conf_check(knotd_conf_check_args_t *args)
 {
 	knotd_conf_t id = knotd_conf_check_item(args, MOD_REPLICA_ID);
@@ -330,7 +392,7 @@ int bftdns_conf_check(knotd_conf_check_args_t *args)
 		return KNOT_EINVAL;
 	}
 
-	return KNOT_EOK;
+	return update_auth_check(args);
 }
 
 int bftdns_conf_load(knotd_mod_t *mod, bftdns_conf_t *conf)
@@ -345,6 +407,7 @@ int bftdns_conf_load(knotd_mod_t *mod, bftdns_conf_t *conf)
 	conf->queue_limit = knotd_conf_mod(mod, MOD_QUEUE).single.integer;
 	conf->digest_interval = knotd_conf_mod(mod, MOD_DIGEST).single.integer;
 	conf->consistency = knotd_conf_mod(mod, MOD_CONSISTENCY).single.option;
+	conf->update_auth = knotd_conf_mod(mod, MOD_UPDATE_AUTH).single.option;
 
 	conf->key_share = strdup(knotd_conf_mod(mod, MOD_KEY_SHARE).single.string);
 	/* Optional paths: NULL when not configured. */
@@ -369,6 +432,17 @@ int bftdns_conf_load(knotd_mod_t *mod, bftdns_conf_t *conf)
 		conf->misbehave |= misbehave.multi[i].option;
 	}
 	knotd_conf_free(&misbehave);
+
+	/* Checked by bftdns_conf_check(); parsed again for the keys. */
+	const char *key_err = NULL;
+	knotd_conf_t update_keys = knotd_conf_mod(mod, MOD_UPDATE_KEY);
+	int key_ret = update_keys_parse(&update_keys, &conf->update_keys, &key_err);
+	knotd_conf_free(&update_keys);
+	if (key_ret != KNOT_EOK) {
+		knotd_mod_log(mod, LOG_ERR, "%s", (key_err != NULL) ? key_err : knot_strerror(key_ret));
+		bftdns_conf_clear(conf);
+		return key_ret;
+	}
 
 	if (conf->listen != NULL) {
 		char text[128];
@@ -404,5 +478,6 @@ void bftdns_conf_clear(bftdns_conf_t *conf)
 	free(conf->listen);
 	free(conf->link_key);
 	free(conf->coin_key);
+	bftdns_sig0_keys_clear(&conf->update_keys);
 	memset(conf, 0, sizeof(*conf));
 }

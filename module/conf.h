@@ -21,6 +21,7 @@
 
 #include "knot/module.h"
 #include "coordinator/crypto/shoup.h"
+#include "module/sig0.h"
 
 /*! A peer replica as configured: its id and address. */
 typedef struct {
@@ -48,6 +49,14 @@ typedef enum {
 	BFTDNS_CONSISTENCY_STRICT = 1,  /*!< Also answer SERVFAIL for the zone until restarted. */
 } bftdns_consistency_t;
 
+/*! Which signatures authorize an UPDATE (update-auth). With sig0, no
+ *  replica holds a secret that lets it make an authorized UPDATE. */
+typedef enum {
+	BFTDNS_UPDATE_AUTH_BOTH = 0,  /*!< TSIG (Knot's keys and ACL) or SIG(0). */
+	BFTDNS_UPDATE_AUTH_SIG0 = 1,  /*!< SIG(0) with an update-key only. */
+	BFTDNS_UPDATE_AUTH_TSIG = 2,  /*!< TSIG only: SIG(0) refused. */
+} bftdns_update_auth_t;
+
 /*! The values of one mod-bftdns section. */
 typedef struct {
 	unsigned replica_id;              /*!< 1..replicas. */
@@ -70,6 +79,8 @@ typedef struct {
 	unsigned misbehave;               /*!< BFTDNS_MISBEHAVE_* set; 0 for a correct replica. */
 	uint32_t digest_interval;         /*!< Batches between zone digests, 0: no checks. */
 	bftdns_consistency_t consistency; /*!< When in the minority (digest.h). */
+	bftdns_sig0_keys_t update_keys;   /*!< Public keys whose SIG(0) authorizes UPDATEs. */
+	bftdns_update_auth_t update_auth; /*!< TSIG, SIG(0) or both. */
 } bftdns_conf_t;
 
 extern const yp_item_t bftdns_conf_items[];
