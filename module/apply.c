@@ -136,6 +136,8 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 		knotd_mod_log(ctx->mod, LOG_ERR, "batch %"PRIu64" of %zu updates not "
 		              "applied (%s)", batch->seq, change.update_count,
 		              knot_strerror(ret));
+	} else if (change.flags & KNOTD_CHANGE_SIGN_ZONE) {
+		uatomic_inc(&ctx->sign_passes);
 	}
 
 	/* Consistency checks: the batch's DIGEST reports, and the zone's digest

@@ -76,6 +76,7 @@ typedef struct bftdns {
 	uint64_t batches_applied;       /*!< Set by the apply thread (uatomic). */
 	uint64_t last_batch_seq;        /*!< Last batch applied, 0: none (apply thread, uatomic). */
 	uint64_t last_batch_time;       /*!< Its agreed time, Unix seconds (apply thread, uatomic). */
+	uint64_t sign_passes;           /*!< Batches with a signing pass applied (apply thread, uatomic). */
 
 	/*! What bftdnsctl status reports of the knotc counters: the ones counted
 	 *  through bftdns_control_count() (module/control.h), uatomic. */

@@ -166,8 +166,16 @@ static bool order_submit(bftdns_t *ctx, bftdns_request_t *request, bftdns_reques
  */
 static void order_replicated(bftdns_t *ctx)
 {
+	/* Every replica proposes the signing pass, so that it happens while any
+	 * f + 1 run. Staggered by replica id, and a pass applied from anyone's
+	 * proposal restarts every timer: usually one pass per interval, not n. */
 	const uint64_t interval_ms = (uint64_t)ctx->conf.refresh_interval * 1000;
+	const uint64_t stagger_ms = interval_ms / 2 * (ctx->conf.replica_id - 1) /
+	                            ctx->conf.replicas;
+	/* At start every replica proposes at once: the zone may be unsigned,
+	 * and the replicas that would be first may be down or faulty. */
 	uint64_t next_sign_ms = monotonic_ms();
+	uint64_t passes_seen = uatomic_read(&ctx->sign_passes);
 	bftdns_request_t *held = NULL;
 
 	/* After knotc reload the old instance holds the port until Knot
@@ -180,6 +188,11 @@ static void order_replicated(bftdns_t *ctx)
 
 	while (!uatomic_read(&ctx->stopping)) {
 		order_log_links(ctx);
+		uint64_t passes = uatomic_read(&ctx->sign_passes);
+		if (passes != passes_seen) {
+			passes_seen = passes;
+			next_sign_ms = monotonic_ms() + interval_ms + stagger_ms;
+		}
 		if (held != NULL) {
 			bftdns_request_t *again = held;
 			held = NULL;
@@ -189,7 +202,7 @@ static void order_replicated(bftdns_t *ctx)
 			}
 		}
 		if (monotonic_ms() >= next_sign_ms) {
-			next_sign_ms = monotonic_ms() + interval_ms;
+			next_sign_ms = monotonic_ms() + interval_ms + stagger_ms;
 			bftdns_request_t *sign = bftdns_request_sign();
 			if (sign != NULL && !order_submit(ctx, sign, &held)) {
 				continue;
