@@ -88,9 +88,10 @@ int bftdns_load(knotd_mod_t *mod)
 		return ret;
 	}
 	if (ctx->conf.misbehave != 0) {
+		char modes[128];
+		bftdns_conf_misbehave_text(ctx->conf.misbehave, modes, sizeof(modes));
 		knotd_mod_log(mod, LOG_WARNING, "TEST MODE: this replica MISBEHAVES on purpose "
-		              "(misbehave 0x%x, knot.conf); never run it in production",
-		              ctx->conf.misbehave);
+		              "(misbehave: %s, knot.conf); never run it in production", modes);
 	}
 
 	ret = bftdns_signer_load(mod, &ctx->conf, &ctx->signer);

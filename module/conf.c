@@ -481,3 +481,16 @@ void bftdns_conf_clear(bftdns_conf_t *conf)
 	bftdns_sig0_keys_clear(&conf->update_keys);
 	memset(conf, 0, sizeof(*conf));
 }
+
+void bftdns_conf_misbehave_text(unsigned misbehave, char *out, size_t out_size)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (const knot_lookup_t *m = bftdns_misbehaviours; m->name != NULL; m++) {
+		if ((misbehave & (unsigned)m->id) && len < out_size) {
+			int ret = snprintf(out + len, out_size - len, "%s%s",
+			                   len > 0 ? ", " : "", m->name);
+			len += (ret > 0) ? (size_t)ret : 0;
+		}
+	}
+}

@@ -92,3 +92,6 @@ int bftdns_conf_check(knotd_conf_check_args_t *args);
 int bftdns_conf_load(knotd_mod_t *mod, bftdns_conf_t *conf);
 
 void bftdns_conf_clear(bftdns_conf_t *conf);
+
+/*! The names of a misbehave set, comma-separated (for the log). */
+void bftdns_conf_misbehave_text(unsigned misbehave, char *out, size_t out_size);
