@@ -17,6 +17,7 @@
 #include "module/batchlog.h"
 #include "module/digest.h"
 #include "module/history.h"
+#include "module/position.h"
 #include "module/signer.h"
 #include "module/threshold.h"
 
@@ -77,12 +78,33 @@ static uint16_t apply_authorize(bftdns_t *ctx, const bftdns_request_t *request,
 	                          &request->remote, now);
 }
 
+/*!
+ * replicas > 1: a batch at or below the last one applied is in the zone
+ * already (the coordinator resumes after the durable position, position.h,
+ * so this never happens; if it did, applying it again would apply its
+ * UPDATEs twice). Its local clients, if any, were answered by then.
+ */
+static bool apply_already(bftdns_t *ctx, bftdns_batch_t *batch)
+{
+	uint64_t last = uatomic_read(&ctx->last_batch_seq);
+	if (ctx->conf.replicas == 1 || batch->seq > last) {
+		return false;
+	}
+	knotd_mod_log(ctx->mod, LOG_WARNING, "batch %"PRIu64" delivered again, not applied: "
+	              "batch %"PRIu64" is applied", batch->seq, last);
+	apply_answer_all(ctx, batch, KNOT_RCODE_SERVFAIL);
+	return true;
+}
+
 static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 {
 	/* After a lost batch this replica's zone would differ from the
 	 * others': it applies nothing more (and says so at the loss). */
 	if (uatomic_read(&ctx->diverged)) {
 		apply_answer_all(ctx, batch, KNOT_RCODE_SERVFAIL);
+		return;
+	}
+	if (apply_already(ctx, batch)) {
 		return;
 	}
 
@@ -109,6 +131,24 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 		.now = batch->now,
 		.updates = updates,
 	};
+	/* replicas > 1: the batch's position is durable with its change
+	 * (position.h); one without it could be applied twice after a crash. */
+	uint8_t position[BFTDNS_POSITION_LEN];
+	bftdns_position_t pos;
+	if (ctx->conf.replicas > 1) {
+		if (bftdns_position_of_batch(batch, &pos) != KNOT_EOK) {
+			knotd_mod_log(ctx->mod, LOG_ERR, "batch %"PRIu64" has no position, "
+			              "replica stops applying", batch->seq);
+			uatomic_set(&ctx->diverged, 1);
+			free(updates);
+			free(refused);
+			apply_answer_all(ctx, batch, KNOT_RCODE_SERVFAIL);
+			return;
+		}
+		bftdns_position_encode(&pos, position);
+		change.position = position;
+		change.position_len = sizeof(position);
+	}
 	for (size_t i = 0; i < batch->count; i++) {
 		const bftdns_request_t *request = batch->requests[i];
 		if (request->kind == BFTDNS_OP_UPDATE) {
@@ -125,7 +165,8 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 	}
 	int ret;
 	if (change.update_count == 0 && change.flags == 0) {
-		ret = KNOT_EOK;  /* Every UPDATE refused: nothing to apply. */
+		/* Every UPDATE refused: nothing to apply but the position. */
+		ret = (change.position != NULL) ? apply_change(ctx, &change, batch->seq) : KNOT_EOK;
 	} else if (bftdns_signer_threshold(ctx->signer)) {
 		ret = bftdns_threshold_apply(ctx, &change, batch->seq, apply_change);
 	} else {

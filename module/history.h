@@ -14,10 +14,15 @@
  * a new instance of the module (with a new coordinator) before it unloads
  * the old one, and the old one may have applied batches the new one must
  * not apply again, and may have had batches delivered it could not apply.
- * The new coordinator resumes from the last applied batch (abc_restore():
- * its next epoch is the one after, it takes part again only after the
- * epochs its predecessor may have spoken in, and it fetches what it missed
- * from its peers). A knotd restart loses this (durability: open).
+ *
+ * Where the new coordinator goes on is decided by the durable position
+ * (position.h: the last batch whose change Knot committed, stored with it);
+ * these bytes are a fast path on top: if they end at that position, they
+ * are replayed into the broadcast (abc_restore(): its dedup window and the
+ * batches it keeps for lagging peers), else it resumes at the position
+ * alone (abc_restore_at()). Either way it takes part again only after the
+ * epochs its predecessor may have spoken in, and fetches what it missed
+ * from its peers. A knotd restart loses these bytes, not the position.
  */
 
 #pragma once

@@ -21,6 +21,7 @@
 #include "module/apply.h"
 #include "module/digest.h"
 #include "module/history.h"
+#include "module/position.h"
 #include "module/replica.h"
 #include "module/signer.h"
 
@@ -400,11 +401,30 @@ int bftdns_replica_run_core(bftdns_t *ctx)
 		return KNOT_EOK;
 	}
 
+	/* The durable position decides where the coordinator goes on: the
+	 * last batch whose change is in the zone and its journal (position.h).
+	 * Until the zone is loaded it is not known: the caller tries again. */
+	bftdns_position_t pos;
+	int ret = bftdns_position_load(ctx, &pos);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+
+	/* The batches this process kept (a knotc reload: history.h) give the
+	 * broadcast their bytes, for its dedup window and for lagging peers,
+	 * if they end at the position; after a knotd restart there are none,
+	 * and it goes on at the position alone. */
 	uint8_t *kept[BFTDNS_HISTORY_MAX];
 	size_t kept_len[BFTDNS_HISTORY_MAX];
 	ssize_t count = bftdns_history_copy(knotd_mod_zone(ctx->mod), kept, kept_len);
 	if (count < 0) {
 		return KNOT_ENOMEM;
+	}
+	batch_reader_t br;
+	if (count > 0 && (batch_reader_open(&br, kept[count - 1], kept_len[count - 1]) != BFT_EOK ||
+	                  br.epoch + 1 != pos.seq)) {
+		bftdns_history_free(kept, (size_t)count);
+		count = 0;
 	}
 	bftdns_core_batch_t resume[BFTDNS_HISTORY_MAX];
 	for (ssize_t i = 0; i < count; i++) {
@@ -413,30 +433,39 @@ int bftdns_replica_run_core(bftdns_t *ctx)
 	bftdns_core_conf_t cc = rep->core_conf;
 	cc.resume = resume;
 	cc.resume_count = (size_t)count;
+	if (count == 0 && pos.seq > 0) {
+		cc.resume_at = true;
+		cc.resume_epoch = pos.seq;      /* Batch seq is epoch seq - 1. */
+		cc.resume_time_ms = pos.time_ms;
+	}
+	/* The apply thread never applies a batch at or below it (apply.c). */
+	uatomic_set(&ctx->last_batch_seq, pos.seq);
 
 	/* Signing instances are named by batch (threshold.h): the first one
 	 * this incarnation starts is the next batch's. Peers may have finished
 	 * the instances of every batch it can still catch up on (those they
 	 * keep, retain-max) and sent it their signatures while it was away:
 	 * for those it asks again (RESEND). */
-	uint64_t next_seq = 1;
-	batch_reader_t br;
-	if (count > 0 && batch_reader_open(&br, kept[count - 1], kept_len[count - 1]) == BFT_EOK) {
-		next_seq = br.epoch + 2;
-	}
+	uint64_t next_seq = pos.seq + 1;
 	uint64_t retain = (cc.retain_max != 0) ? cc.retain_max : ABC_RETAIN_DEFAULT;
 	cc.sign_start_id = tsign_id_make(next_seq, 0);
 	cc.sign_catchup_until = tsign_id_make(next_seq + retain, 0);
 
-	int ret = bftdns_core_start(&cc, &rep->core);
+	ret = bftdns_core_start(&cc, &rep->core);
 	bftdns_history_free(kept, (size_t)count);
 	if (ret != BFT_EOK) {
 		rep->core = NULL;
 		return KNOT_ERROR;
 	}
-	knotd_mod_log(ctx->mod, LOG_INFO, "coordinator started, links on %s to %u peers%s",
-	              ctx->conf.listen, ctx->conf.peer_count,
-	              count > 0 ? ", resumed after the last applied batch" : "");
+	if (pos.seq > 0) {
+		knotd_mod_log(ctx->mod, LOG_INFO, "coordinator started, links on %s to %u peers, "
+		              "resumed after batch %"PRIu64" (durable with the zone's journal)%s",
+		              ctx->conf.listen, ctx->conf.peer_count, pos.seq,
+		              count > 0 ? ", with the bytes of the last batches" : "");
+	} else {
+		knotd_mod_log(ctx->mod, LOG_INFO, "coordinator started, links on %s to %u peers",
+		              ctx->conf.listen, ctx->conf.peer_count);
+	}
 	return KNOT_EOK;
 }
 

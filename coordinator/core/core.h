@@ -94,8 +94,15 @@ typedef struct {
 	 *  Only read during bftdns_core_start(). */
 	const bftdns_core_batch_t *resume;
 	size_t resume_count;
-	/*! This replica ran before (implied by resume_count > 0): it stays silent
-	 *  in the epochs its earlier incarnation may have spoken in (abc_start()). */
+	/*! Instead of resume: go on at batch resume_epoch (the atomic broadcast's
+	 *  epoch; the batches before it were applied, their bytes are gone) after
+	 *  a last agreed time of resume_time_ms (abc_restore_at()). */
+	bool resume_at;
+	uint64_t resume_epoch;
+	uint64_t resume_time_ms;
+	/*! This replica ran before (implied by resume_count > 0 or resume_at): it
+	 *  stays silent in the epochs its earlier incarnation may have spoken in
+	 *  (abc_start()). */
 	bool restarted;
 	abc_mode_t abc_mode;                     /*!< Test-only misbehaviour of the broadcast. */
 	/* Production: threshold signing (member MUX_TSIGN) when sign_pub is set.

@@ -108,7 +108,7 @@ int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len)
 		.session = core->tls.cluster_id, .session_len = sizeof(core->tls.cluster_id),
 		.batch_max = c->batch_max, .retain_max = c->retain_max, .mode = c->abc_mode,
 	};
-	bool restarted = c->restarted || c->resume_count > 0;
+	bool restarted = c->restarted || c->resume_count > 0 || c->resume_at;
 	core->mux_conf = (mux_conf_t){
 		.members = { { .id = MUX_ABC, .ops = &abc_ops, .conf = &core->abc_conf,
 		               .start = restarted ? stack_start_restarted : stack_start_fresh } },
@@ -137,6 +137,22 @@ int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len)
 int core_stack_resume(bftdns_core_t *core, char *why, size_t why_len)
 {
 	abc_t *abc = mux_member(core->proto, MUX_ABC);
+	if (core->conf.resume_at) {
+		if (core->conf.resume_count > 0) {
+			snprintf(why, why_len, "resume from batches or at an epoch, not both");
+			return BFT_EINVAL;
+		}
+		int ret = abc_restore_at(abc, core->conf.resume_epoch, core->conf.resume_time_ms);
+		if (ret != BFT_EOK) {
+			snprintf(why, why_len, "cannot resume at batch %llu",
+			         (unsigned long long)core->conf.resume_epoch);
+			return ret;
+		}
+		bft_log(&core->conf.log, LOG_INFO, "resumed after the last applied batch: next "
+		        "batch %llu (earlier batches not kept)",
+		        (unsigned long long)core->conf.resume_epoch);
+		return BFT_EOK;
+	}
 	for (size_t i = 0; i < core->conf.resume_count; i++) {
 		const bftdns_core_batch_t *b = &core->conf.resume[i];
 		int ret = abc_restore(abc, b->data, b->len);

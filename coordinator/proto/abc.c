@@ -618,6 +618,7 @@ int abc_handle_message(abc_t *abc, bft_node_t from, const uint8_t *msg, size_t l
 	int ret = BFT_EOK;
 	switch (kind) {
 	case ABC_MSG_EPOCH:
+		abc_catchup_heard(abc, from, msg, len);
 		ret = abc_on_epoch(abc, from, msg, len, env, step);
 		break;
 	case ABC_MSG_REQUEST:

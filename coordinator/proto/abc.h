@@ -62,9 +62,11 @@
  * cannot catch up this way: that needs a state transfer (not here).
  *
  * Restart: abc_restore() replays batches delivered before (the caller's
- * log, oldest first) into a fresh instance, then abc_start() announces
- * its epoch so that peers answer with theirs; the node stays silent in
- * the epochs its earlier incarnation may have spoken in, and fetches them.
+ * log, oldest first) into a fresh instance, or abc_restore_at() goes on
+ * at a position without them, then abc_start() announces its epoch so
+ * that peers answer with theirs; the node stays silent in the epochs its
+ * earlier incarnation may have spoken in, and fetches them, unless every
+ * peer restarted too or says it holds nothing of that incarnation (CLEAN).
  *
  * Clock: env->now_ms is taken as the node's wall clock (Unix time in ms);
  * the driver passes CLOCK_REALTIME for this protocol.
@@ -99,7 +101,10 @@
  *   1 EPOCH    u64 epoch, the epoch's ACS message
  *   2 REQUEST  a forwarded request (within the origin's quota)
  *   3 STARTED  u64 epoch the sender works on now, u8 flags (1: it just
- *              started, everyone answers with a STARTED of their own)
+ *              started, everyone answers with a STARTED of their own;
+ *              2, in such an answer: the answering node holds no epoch
+ *              message of the restarted one's earlier incarnation for the
+ *              epochs it restarts in, abc_restore_at())
  *   4 FETCH    u64 first epoch wanted
  *   5 BATCH    one delivered batch (batch.h; its epoch is inside)
  *   6 GONE     u64 oldest epoch the sender still keeps (answer to a FETCH
@@ -210,6 +215,29 @@ void abc_destroy(abc_t *abc);
  * batch, BFT_EINVAL for a batch out of order.
  */
 int abc_restore(abc_t *abc, const uint8_t *batch, size_t len);
+/*!
+ * Resumes without the bytes of the batches delivered before a restart
+ * (abc_catchup.c): the node goes on at `epoch` (the batches before it were
+ * delivered and applied: the caller kept their position durably, not their
+ * bytes) with `last_time_ms`, the agreed time of batch epoch - 1 (0 for
+ * epoch 0), which the next agreed time depends on. Before any other call
+ * but abc_start(), instead of abc_restore(); implies a restart like it.
+ * What is lost with the bytes: the node keeps no batch for lagging peers
+ * (a FETCH for an older one is answered GONE), and its dedup window is
+ * empty, so a request delivered before the restart that a faulty node
+ * proposes again could be delivered again by this node while its peers
+ * leave it out (doc/broadcast.md, "Restart"). BFT_EINVAL if called late or
+ * twice.
+ *
+ * Silence after a restart (abc_start()) ends early once every peer either
+ * announced itself with HELLO to this incarnation (it started after this
+ * node's earlier incarnation) or answered its HELLO saying it holds no
+ * epoch message of that incarnation for these epochs: then nothing this
+ * node says can contradict what a peer holds, and a group of which more
+ * than f replicas restarted (all silent in the same epochs, none ahead)
+ * can go on. What it said while silent was held and goes out then.
+ */
+int abc_restore_at(abc_t *abc, uint64_t epoch, uint64_t last_time_ms);
 /*!
  * Announces this node's epoch to all (STARTED with HELLO, so that every
  * peer answers with its own). Call once after create

@@ -146,14 +146,14 @@ static bool read_u64(const uint8_t *body, size_t len, uint64_t *value)
 	return bft_wire_r_done(&r);
 }
 
-static int send_started(bft_step_t *step, bft_nodeset_t to, uint64_t epoch, bool hello)
+static int send_started(bft_step_t *step, bft_nodeset_t to, uint64_t epoch, uint8_t flags)
 {
 	uint8_t msg[10];
 	bft_wire_w_t w;
 	bft_wire_w_init(&w, msg, sizeof(msg));
 	bft_wire_put_u8(&w, ABC_MSG_STARTED);
 	bft_wire_put_u64(&w, epoch);
-	bft_wire_put_u8(&w, hello ? ABC_STARTED_HELLO : 0);
+	bft_wire_put_u8(&w, flags);
 	assert(bft_wire_w_ok(&w));
 	return bft_step_send(step, to, msg, sizeof(msg));
 }
@@ -166,12 +166,22 @@ static int on_started(abc_t *abc, bft_node_t from, const uint8_t *body, size_t l
 	bft_wire_r_init(&r, body, len);
 	uint64_t epoch = bft_wire_get_u64(&r);
 	uint8_t flags = bft_wire_get_u8(&r);
-	if (!bft_wire_r_done(&r) || (flags & ~ABC_STARTED_HELLO) != 0) {
+	if (!bft_wire_r_done(&r) || (flags & ~(ABC_STARTED_HELLO | ABC_STARTED_CLEAN)) != 0) {
 		bft_step_fault(step, from, BFT_FAULT_MALFORMED);
 		return BFT_EOK;
 	}
 	abc_peer_t *peer = &abc->peers[from];
 	bool hello = (flags & ABC_STARTED_HELLO) != 0;
+	/* A HELLO: its earlier incarnation said nothing we hold in the epochs
+	 * it restarts in (we hold epochs from ours on) if nothing it sent
+	 * since its previous HELLO reaches there. Its answer (CLEAN) ends its
+	 * silence sooner (abc_resume_check()). */
+	bool clean = hello && (!peer->heard || peer->heard_max < (epoch > abc->epoch ? epoch : abc->epoch));
+	if (hello) {
+		peer->heard = false;
+	} else if (flags & ABC_STARTED_CLEAN) {
+		peer->clean = true;
+	}
 	/* Only a restart (HELLO) moves a peer back; an older announcement
 	 * that arrives late (reordered) does not. */
 	if (hello || epoch > peer->epoch) {
@@ -193,10 +203,78 @@ static int on_started(abc_t *abc, bft_node_t from, const uint8_t *body, size_t l
 		peer->replied_at = abc->epoch;
 		answer = true;
 	}
-	if (answer) {
-		ret = send_started(step, bft_nodeset_one(from), abc->epoch, false);
+	if (hello || (flags & ABC_STARTED_CLEAN)) {
+		ret = abc_resume_check(abc, step);
+	}
+	if (ret == BFT_EOK && answer) {
+		ret = send_started(step, bft_nodeset_one(from), abc->epoch,
+		                   clean ? ABC_STARTED_CLEAN : 0);
 	}
 	return ret == BFT_EOK ? abc_hold_release(abc, from, step) : ret;
+}
+
+/* Resuming without the bytes of earlier batches (abc_restore_at()). */
+
+int abc_restore_at(abc_t *abc, uint64_t epoch, uint64_t last_time_ms)
+{
+	if (abc == NULL || abc->used || abc->restored) {
+		return BFT_EINVAL;
+	}
+	/* What the replay of the batches before `epoch` would leave: the epoch
+	 * and the last agreed time (the next one is at least that, and every
+	 * replica must compute it alike); no kept batch (a peer asking for an
+	 * older one gets GONE) and an empty dedup window (abc.h). */
+	abc->epoch = epoch;
+	abc->last_time_ms = last_time_ms;
+	abc->restored = true;
+	return BFT_EOK;
+}
+
+void abc_catchup_heard(abc_t *abc, bft_node_t from, const uint8_t *msg, size_t len)
+{
+	bft_wire_r_t r;
+	bft_wire_r_init(&r, msg, len);
+	bft_wire_get_u8(&r);
+	uint64_t epoch = bft_wire_get_u64(&r);
+	abc_peer_t *peer = &abc->peers[from];
+	if (!r.error && (!peer->heard || epoch > peer->heard_max)) {
+		peer->heard = true;
+		peer->heard_max = epoch;
+	}
+}
+
+/* Our silence after a restart protects peers that hold what our earlier
+ * incarnation said in the epochs we restart in. A peer holds nothing of it
+ * if its HELLO reached this incarnation (on_started() recorded it as
+ * hello_answered): a HELLO is the first thing a node queues for us after it
+ * started, so had that peer been connected to our earlier incarnation, the
+ * HELLO would have gone there. Or if it answered our HELLO with CLEAN: it
+ * got no epoch message of ours for those epochs since our previous HELLO.
+ * Once every peer is one of these, nothing we say can contradict anything
+ * anyone holds, and staying silent would only stop a group of which more
+ * than f restarted (all silent in the same epochs, none ahead). A faulty
+ * peer's word does not matter here (what it holds does not), but one that
+ * never answers keeps us silent: liveness, as a crashed peer would. */
+int abc_resume_check(abc_t *abc, bft_step_t *step)
+{
+	if (!abc->restarted) {
+		return BFT_EOK;
+	}
+	for (bft_node_t j = 0; j < abc->params.n; j++) {
+		if (j != abc->params.self && !abc->peers[j].hello_answered && !abc->peers[j].clean) {
+			return BFT_EOK;
+		}
+	}
+	abc->restarted = false;
+	abc->resumed_early = true;
+	/* What we said while silent was held back (abc_hold.c): it goes out now. */
+	int ret = BFT_EOK;
+	for (bft_node_t j = 0; j < abc->params.n && ret == BFT_EOK; j++) {
+		if (j != abc->params.self) {
+			ret = abc_hold_release(abc, j, step);
+		}
+	}
+	return ret;
 }
 
 /* Batches from `first` on, for a peer that lags. A repeat of a range we
@@ -354,7 +432,11 @@ int abc_catchup_take(abc_t *abc, bft_step_t *step, bool *took)
  * "Catch-up", 5). */
 static int catchup_fetch(abc_t *abc, bft_step_t *step)
 {
-	uint64_t lag = abc_silent(abc, abc->epoch) || abc->fetching ? 1 : ABC_FETCH_LAG;
+	/* Right after a restart a peer one epoch ahead may be the last word on
+	 * it (we may have missed it for good), also once we speak again. */
+	bool restart = abc_silent(abc, abc->epoch) ||
+	               (abc->resumed_early && abc->epoch <= abc->silent_until);
+	uint64_t lag = restart || abc->fetching ? 1 : ABC_FETCH_LAG;
 	assert(lag >= 1);   /* Safety: a correct one of the f + 1 delivered our epoch. */
 	bft_nodeset_t ahead = 0, ask = 0;
 	for (bft_node_t j = 0; j < abc->params.n; j++) {
@@ -391,7 +473,7 @@ int abc_catchup_after(abc_t *abc, bft_step_t *step)
 {
 	bft_nodeset_t others = bft_nodeset_all(abc->params.n) & ~bft_nodeset_one(abc->params.self);
 	if (others != 0 && (abc->hello || !abc->announced_any || abc->announced != abc->epoch)) {
-		int ret = send_started(step, others, abc->epoch, abc->hello);
+		int ret = send_started(step, others, abc->epoch, abc->hello ? ABC_STARTED_HELLO : 0);
 		if (ret != BFT_EOK) {
 			return ret;
 		}

@@ -86,7 +86,13 @@ static int hold_route(abc_t *abc, uint64_t epoch, bft_nodeset_t to, const uint8_
 		}
 		const abc_peer_t *peer = &abc->peers[j];
 		if (j != abc->params.self && abc_silent(abc, epoch)) {
-			continue;  /* See abc_internal.h: restarted. */
+			/* See abc_internal.h: restarted. Held, not sent, until the
+			 * silence ends (abc_resume_check()), if it does. */
+			int ret = hold_add(abc, j, epoch, hdr, hdr_len, body, body_len);
+			if (ret != BFT_EOK) {
+				return ret;
+			}
+			continue;
 		}
 		if (j == abc->params.self || (epoch >= peer->epoch &&
 		                              epoch - peer->epoch <= ABC_EPOCHS_AHEAD)) {
@@ -139,7 +145,9 @@ int abc_hold_release(abc_t *abc, bft_node_t j, bft_step_t *step)
 	while (*link != NULL && ret == BFT_EOK) {
 		abc_held_t *h = *link;
 		bool behind = h->epoch < peer->epoch;
-		bool fits = !behind && h->epoch - peer->epoch <= ABC_EPOCHS_AHEAD;
+		/* Said while silent after a restart: not before the silence ends. */
+		bool fits = !behind && h->epoch - peer->epoch <= ABC_EPOCHS_AHEAD &&
+		            !abc_silent(abc, h->epoch);
 		if (fits) {
 			ret = bft_step_send(step, bft_nodeset_one(j), h->data, h->len);
 			if (ret != BFT_EOK) {

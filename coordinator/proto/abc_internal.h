@@ -37,6 +37,10 @@ enum {
 
 /*! STARTED flag: the sender just started and wants everyone's epoch. */
 #define ABC_STARTED_HELLO	0x01
+/*! STARTED flag, in an answer to a HELLO: the sender holds no epoch message
+ *  of the HELLO's sender's earlier incarnation that it could contradict
+ *  (abc_catchup.c, abc_resume_check()). */
+#define ABC_STARTED_CLEAN	0x02
 
 /* A pending request: its bytes, its digest (the dedup key), the node a
  * client gave it to, and (forwarded ones) the delivered epochs in which
@@ -71,6 +75,12 @@ typedef struct {
 	uint64_t replied_at;        /*!< ... when we were in this epoch. */
 	bool hello_answered;        /*!< The same for its HELLOs. */
 	uint64_t hello_answered_at;
+	/* Restarts (abc_catchup.c): the highest epoch of an epoch message it
+	 * sent us since its last HELLO, and whether it said (CLEAN) that it
+	 * holds nothing our earlier incarnation said in our epochs. */
+	bool heard;
+	uint64_t heard_max;
+	bool clean;
 	/* Epoch messages held back for it, oldest first. */
 	abc_held_t *held_head;
 	abc_held_t *held_tail;
@@ -116,6 +126,9 @@ struct abc {
 	uint64_t last_time_ms;
 	bool used;                      /*!< Anything but abc_restore() happened. */
 	bool restored;                  /*!< abc_restore() took a batch. */
+	/* The silence ended early (abc_resume_check()): until silent_until the
+	 * node still fetches as soon as f + 1 peers are one epoch ahead. */
+	bool resumed_early;
 
 	abc_req_t queue[ABC_QUEUE_MAX]; /*!< Pending requests, oldest first. */
 	size_t queue_count;
@@ -230,3 +243,11 @@ int abc_catchup_message(abc_t *abc, bft_node_t from, uint8_t kind, const uint8_t
 int abc_catchup_after(abc_t *abc, bft_step_t *step);
 /*! Delivers offered batches of the current epoch on f + 1 equal copies. */
 int abc_catchup_take(abc_t *abc, bft_step_t *step, bool *took);
+/*! An epoch message from a peer (before it is handled): noted for its restarts. */
+void abc_catchup_heard(abc_t *abc, bft_node_t from, const uint8_t *msg, size_t len);
+/*!
+ * Once every peer either sent this incarnation a HELLO or answered its
+ * HELLO with CLEAN, ends a restart's silence and sends what was held back
+ * during it.
+ */
+int abc_resume_check(abc_t *abc, bft_step_t *step);
