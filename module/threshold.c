@@ -19,6 +19,8 @@
 
 /*! Real applies that may each find digests the dry run did not. */
 #define THRESHOLD_ROUNDS_MAX	3
+/*! Above this many signatures in one change, progress goes to the log per wave. */
+#define THRESHOLD_PROGRESS_MIN	(BFTDNS_REPLICA_SIGN_WAVE * TSIGN_MSGS_MAX)
 
 /*!
  * Has the digests (sorted, count of them) signed by the group, as requests
@@ -34,6 +36,13 @@ static int threshold_sign(bftdns_t *ctx, bftdns_sigset_t *set, uint64_t seq,
 	uint8_t *sigs = malloc((size_t)TSIGN_MSGS_MAX * ssize);
 	if (sigs == NULL) {
 		return KNOT_ENOMEM;
+	}
+
+	/* A whole-zone pass of a large zone takes a while: say how far it is. */
+	const bool progress = (count > THRESHOLD_PROGRESS_MIN);
+	if (progress) {
+		knotd_mod_log(ctx->mod, LOG_INFO, "batch %"PRIu64" needs %zu signatures, "
+		              "signing them with the group", seq, count);
 	}
 
 	int ret = KNOT_EOK;
@@ -80,6 +89,10 @@ static int threshold_sign(bftdns_t *ctx, bftdns_sigset_t *set, uint64_t seq,
 			}
 		}
 		done = next;
+		if (progress && ret == KNOT_EOK) {
+			knotd_mod_log(ctx->mod, LOG_INFO, "batch %"PRIu64": %zu of %zu signatures "
+			              "made (%zu%%)", seq, done, count, done * 100 / count);
+		}
 	}
 	free(sigs);
 	return ret;
