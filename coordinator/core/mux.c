@@ -106,12 +106,12 @@ void mux_destroy(mux_t *mux)
 }
 
 /* Lifts the scratch step of member `slot` into step and clears it. */
-static int mux_lift(mux_t *mux, const mux_slot_t *slot, bft_step_t *step)
+static int mux_lift(mux_t *mux, mux_slot_t *slot, bft_step_t *step)
 {
 	bft_step_t *child = &mux->scratch;
 	for (size_t i = 0; i < child->fault_count; i++) {
 		if (child->faults[i].node < BFT_NODES_MAX) {
-			((mux_slot_t *)slot)->faults[child->faults[i].node]++;
+			slot->faults[child->faults[i].node]++;
 		}
 	}
 	int ret = bft_step_lift(step, child, &slot->conf.id, 1);
