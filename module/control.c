@@ -125,6 +125,13 @@ static int status_fill(struct bftdns_control *c, bftdns_ctl_status_t *st, char *
 			return say(BFT_EAGAIN, msg, size, "the coordinator is not running yet (after "
 			           "a reload it waits for the previous instance's link port)");
 		}
+		for (unsigned i = 0; i < ctx->conf.replicas && i < BFT_NODES_MAX; i++) {
+			const bftdns_core_peer_stats_t *ps = &c->core.peers[i];
+			st->link_msgs_sent += ps->msgs_out;
+			st->link_bytes_sent += ps->bytes_out;
+			st->link_msgs_received += ps->msgs_in;
+			st->link_bytes_received += ps->bytes_in;
+		}
 		unsigned up = bftdns_replica_links_up(ctx);
 		st->peers_connected = up < ctx->conf.replicas ? up : ctx->conf.replicas - 1;
 	}

@@ -67,6 +67,13 @@ typedef struct {
 	uint64_t signing_instances;
 	/*! Bad signature shares seen from replica i at index i - 1 (i <= replicas). */
 	uint64_t bad_shares[BFTDNS_CTL_PEERS_MAX];
+	/*! What the peer links carried since the coordinator started, summed
+	 *  over the peers: protocol messages and their bytes (the payload, without
+	 *  TLS and framing). Sent counts what was queued to a peer. 0 with n = 1. */
+	uint64_t link_msgs_sent;
+	uint64_t link_bytes_sent;
+	uint64_t link_msgs_received;
+	uint64_t link_bytes_received;
 	/*! BFTDNS_CTL_UNCOUNTED_* set: shown as "not counted yet", never as 0. */
 	uint32_t uncounted;
 	size_t zone_count;

@@ -311,7 +311,12 @@ int ctl_status_format(const bftdns_ctl_status_t *st, char *data, size_t size, si
 			}
 		}
 	}
-	out_printf(&o, "\nzones: %zu\n", st->zone_count);
+	out_printf(&o, "\nlink-messages-sent: %llu\nlink-bytes-sent: %llu\n"
+	           "link-messages-received: %llu\nlink-bytes-received: %llu\n",
+	           (unsigned long long)st->link_msgs_sent, (unsigned long long)st->link_bytes_sent,
+	           (unsigned long long)st->link_msgs_received,
+	           (unsigned long long)st->link_bytes_received);
+	out_printf(&o, "zones: %zu\n", st->zone_count);
 	for (size_t i = 0; i < st->zone_count; i++) {
 		const bftdns_ctl_zone_t *z = &st->zones[i];
 		out_printf(&o, "zone: ");

@@ -9,7 +9,8 @@
 # 2. One TSIG UPDATE to replica 2: once the group is quiet, every replica
 #    shows the same last-batch and last-batch-time (the agreed time), and
 #    updates-received / updates-applied are 1 on replica 2, 0 elsewhere,
-#    updates-rejected 0 and bad-shares 0 for every peer on every replica.
+#    updates-rejected 0 and bad-shares 0 for every peer on every replica;
+#    link-messages-sent/-received > 0 and their bytes at least as many.
 # 3. Replica 4 stopped (by PID): replicas 1-3 show `peers: 2/3 connected`.
 #    `bftdnsctl sign-zone example.com.` on replica 1 is accepted (queued,
 #    logged) and replicas 1-3 all move to the same new last batch.
@@ -122,6 +123,12 @@ for ((i = 1; i <= n; i++)); do
 	done
 	[ "$(field bad-shares)" = "$shares" ] ||
 		fail "replica $i: bad-shares '$(field bad-shares)', want '$shares': $out"
+	# The links carried the broadcast: messages both ways, each at least a byte.
+	for dir in sent received; do
+		msgs=$(field "link-messages-$dir") bytes=$(field "link-bytes-$dir")
+		[[ "$msgs" =~ ^[0-9]+$ && "$bytes" =~ ^[0-9]+$ && $msgs -gt 0 && $bytes -ge $msgs ]] ||
+			fail "replica $i: link-messages-$dir '$msgs', link-bytes-$dir '$bytes': $out"
+	done
 done
 ctl 2 status
 log "one UPDATE to replica 2: every replica's last batch is '$after' (was '$before');" \

@@ -102,6 +102,10 @@ static void status_fill(bftdns_ctl_status_t *st)
 	st->updates_rejected = 2;
 	st->signing_instances = 5;
 	st->bad_shares[2] = 4;
+	st->link_msgs_sent = 1200;
+	st->link_bytes_sent = 345678;
+	st->link_msgs_received = 1190;
+	st->link_bytes_received = 340001;
 	st->zone_count = 1;
 	strcpy(st->zones[0].name, "example.com.");
 	strcpy(st->zones[0].digest, "sha256:00ff");
@@ -121,6 +125,8 @@ static void test_status(void)
 		"last-batch: 17\nlast-batch-time: 1767225600 (2026-01-01T00:00:00Z)\n"
 		"batches-delivered: 17\nupdates-received: 9\nupdates-applied: 7\n"
 		"updates-rejected: 2\nsigning-instances: 5\nbad-shares: 1=0 3=4 4=0\n"
+		"link-messages-sent: 1200\nlink-bytes-sent: 345678\n"
+		"link-messages-received: 1190\nlink-bytes-received: 340001\n"
 		"zones: 1\nzone: example.com. digest=sha256:00ff signing=optte\n";
 	CHECK(strcmp(out, want) == 0);
 	/* Every line the server writes is a line the client accepts. */

@@ -58,6 +58,8 @@ ctl status
 grep -qx 'zone: example.com. digest=none yet (every 100 batches) signing=[a-z]*' <<<"$out" ||
 	fail "no line for example.com. (no digest before batch 100, a signing protocol): $out"
 grep -qx 'bad-shares: none' <<<"$out" || fail "n = 1: no bad shares line 'none': $out"
+grep -qx 'link-messages-sent: 0' <<<"$out" && grep -qx 'link-bytes-received: 0' <<<"$out" ||
+	fail "n = 1 has no links, yet link counters are not 0: $out"
 grep -qx 'updates-received: 0' <<<"$out" || fail "updates-received before any UPDATE: $out"
 batch0=$(field last-batch)
 [ "$batch0" != none ] && [ "$batch0" -ge 1 ] || fail "no batch after the initial signing: $out"
