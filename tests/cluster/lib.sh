@@ -13,36 +13,6 @@
 
 : "${BFTDNS_KEYGEN:?BFTDNS_KEYGEN is not set (run through meson test)}"
 
-# free_port (replaces tests/knot/lib.sh's): a port free for UDP and TCP on
-# 127.0.0.1, below the kernel's ephemeral range. A group's link ports are
-# bound a second after they are chosen, and the outgoing connections of
-# other tests running at the same time take their source ports from the
-# ephemeral range: one took a link port in between once ("cannot listen on
-# 127.0.0.1 port 33974: Address already in use").
-free_port() {
-	python3 - <<'PY'
-import random, socket
-try:
-    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-except (OSError, ValueError, IndexError):
-    low = 32768
-top = max(min(low, 65536) - 1, 12000)
-for _ in range(500):
-    port = random.randint(10000, top)
-    try:
-        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-            s = socket.socket(socket.AF_INET, kind)
-            s.bind(("127.0.0.1", port))
-            s.close()
-    except OSError:
-        continue
-    print(port)
-    break
-else:
-    raise SystemExit("no free port found")
-PY
-}
-
 CLUSTER_N=0
 CLUSTER_F=0
 CLUSTER_DIR=

@@ -84,22 +84,50 @@ static inline bool cluster_wait(bool (*cond)(void *), void *ctx, unsigned limit_
 	return true;
 }
 
-/* A port the kernel just said is free on 127.0.0.1. */
-static inline uint16_t cluster_free_port(void)
+/* True if port can be bound on 127.0.0.1 (TCP) right now. */
+static inline bool cluster_port_free(uint16_t port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = 0 };
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(port) };
 	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(in);
-	uint16_t port = 0;
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&in, sizeof(in)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&in, &len) == 0) {
-		port = ntohs(in.sin_port);
-	}
+	bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&in, sizeof(in)) == 0;
 	if (fd >= 0) {
 		close(fd);
 	}
-	return port;
+	return ok;
+}
+
+/*
+ * A port free on 127.0.0.1 right now, below the kernel's ephemeral range
+ * (as tests/knot/lib.sh's free_port): the links bind it a moment later,
+ * and outgoing connections of tests running at the same time take their
+ * source ports from the ephemeral range. 0 if none was found.
+ */
+static inline uint16_t cluster_free_port(void)
+{
+	unsigned low = 32768;
+	FILE *range = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (range != NULL) {
+		if (fscanf(range, "%u", &low) != 1) {
+			low = 32768;
+		}
+		fclose(range);
+	}
+	unsigned top = low > 65536 ? 65535 : low - 1;
+	if (top < 12000) {
+		top = 12000;
+	}
+	static unsigned seed;
+	if (seed == 0) {
+		seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+	}
+	for (int i = 0; i < 500; i++) {
+		uint16_t port = (uint16_t)(10000 + rand_r(&seed) % (top - 10000 + 1));
+		if (cluster_port_free(port)) {
+			return port;
+		}
+	}
+	return 0;
 }
 
 static inline void cluster_deliver(void *ctx, uint32_t tag, const uint8_t *data, size_t len)
@@ -170,7 +198,19 @@ static inline int cluster_make(cluster_t *c, unsigned n, unsigned extra)
 			return ret;
 		}
 		bft_link_key_path(c->dir, i + 1, c->keys[i], sizeof(c->keys[i]));
-		c->ports[i] = cluster_free_port();
+		/* Distinct: none of them is bound until the links start. */
+		bool taken;
+		int tries = 0;
+		do {
+			c->ports[i] = cluster_free_port();
+			taken = c->ports[i] == 0;
+			for (unsigned j = 0; j < i && !taken; j++) {
+				taken = c->ports[j] == c->ports[i];
+			}
+		} while (taken && ++tries < 16);
+		if (taken) {
+			return BFT_EIO;
+		}
 		pthread_mutex_init(&c->rec[i].lock, NULL);
 	}
 	return BFT_EOK;

@@ -52,12 +52,22 @@ trap cleanup EXIT
 [ -x "$KNOTD" ] || skip "no patched knotd at $KNOTD (run ./run.sh build)"
 [ -f "$BFTDNS_MODULE" ] || skip "no module at $BFTDNS_MODULE"
 
-# Prints a port that is free for both UDP and TCP on 127.0.0.1 right now.
+# Prints a port free for UDP and TCP on 127.0.0.1 right now, below the
+# kernel's ephemeral range. A server's ports are bound a moment (a group's
+# link ports a second) after they are chosen, and the outgoing connections of
+# other tests running at the same time take their source ports from the
+# ephemeral range: one took a link port in between once ("cannot listen on
+# 127.0.0.1 port 33974: Address already in use").
 free_port() {
 	python3 - <<'PY'
 import random, socket
-for _ in range(200):
-    port = random.randint(20000, 60000)
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+top = max(min(low, 65536) - 1, 12000)
+for _ in range(500):
+    port = random.randint(10000, top)
     try:
         for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
             s = socket.socket(socket.AF_INET, kind)
