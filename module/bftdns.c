@@ -20,6 +20,7 @@
 #include "knot/module.h"
 #include "module/apply.h"
 #include "module/bftdns.h"
+#include "module/checkpoint.h"
 #include "module/conf.h"
 #include "module/control.h"
 #include "module/digest.h"
@@ -27,6 +28,7 @@
 #include "module/order.h"
 #include "module/replica.h"
 #include "module/signer.h"
+#include "module/statedir.h"
 
 /* knotc zone-stats ZONE mod-bftdns: mod-bftdns.NAME, or mod-bftdns.NAME[ID]
  * per replica (doc/operations.md). */
@@ -54,6 +56,7 @@ static void bftdns_free(bftdns_t *ctx)
 	bftdns_order_stop(ctx);
 	bftdns_replica_stop(ctx);
 	bftdns_apply_stop(ctx);
+	bftdns_checkpoint_free(ctx);
 	bftdns_digest_free(ctx);
 	bftdns_queue_deinit(&ctx->intake);
 	bftdns_queue_deinit(&ctx->delivered);
@@ -62,6 +65,7 @@ static void bftdns_free(bftdns_t *ctx)
 		fclose(ctx->batch_log);
 	}
 	bftdns_conf_clear(&ctx->conf);
+	free(ctx->state_dir);
 	free(ctx);
 }
 
@@ -122,7 +126,9 @@ int bftdns_load(knotd_mod_t *mod)
 		}
 	}
 
-	if ((ret = bftdns_digest_init(ctx)) != KNOT_EOK ||
+	if ((ctx->conf.replicas > 1 && (ret = bftdns_statedir_init(ctx)) != KNOT_EOK) ||
+	    (ret = bftdns_digest_init(ctx)) != KNOT_EOK ||
+	    (ret = bftdns_checkpoint_init(ctx)) != KNOT_EOK ||
 	    (ret = bftdns_queue_init(&ctx->intake)) != KNOT_EOK ||
 	    (ret = bftdns_queue_init(&ctx->delivered)) != KNOT_EOK ||
 	    (ret = bftdns_apply_start(ctx)) != KNOT_EOK ||

@@ -36,6 +36,7 @@
 struct bftdns_signer;
 struct bftdns_control;
 struct bftdns_digest;
+struct bftdns_checkpoints;
 typedef struct bftdns_replica bftdns_replica_t;
 
 /*! Statistics counters (knotc zone-stats), in registration order. */
@@ -85,5 +86,7 @@ typedef struct bftdns {
 	struct bftdns_control *control;           /*!< Control socket and counter refresh. */
 
 	struct bftdns_digest *digest;   /*!< Consistency checks between replicas (digest.h). */
+	char *state_dir;                /*!< replicas > 1: the zone's module state (statedir.h). */
+	struct bftdns_checkpoints *checkpoints; /*!< Latest stable checkpoint (checkpoint.h). */
 	int serve_refused;              /*!< In the minority, consistency strict: SERVFAIL (uatomic). */
 } bftdns_t;

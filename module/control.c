@@ -28,6 +28,7 @@
 #include "coordinator/ctl/ctl.h"
 #include "coordinator/proto/error.h"
 #include "module/batch.h"
+#include "module/checkpoint.h"
 #include "module/control.h"
 #include "module/digest.h"
 #include "module/replica.h"
@@ -162,6 +163,10 @@ static int status_fill(struct bftdns_control *c, bftdns_ctl_status_t *st, char *
 	bftdns_digest_status(ctx, zone->digest, sizeof(zone->digest));
 	snprintf(zone->signing, sizeof(zone->signing), "%s",
 	         shoup_strategy_name(ctx->conf.protocol));
+	/* replicas > 1: the latest stable checkpoint (checkpoint.h). */
+	if (ctx->conf.replicas > 1) {
+		bftdns_checkpoint_status(ctx, zone->checkpoint, sizeof(zone->checkpoint));
+	}
 	if (uatomic_read(&ctx->diverged)) {
 		snprintf(msg, size, "WARNING: %s", control_diverged_text());
 	}

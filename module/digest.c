@@ -13,8 +13,10 @@
 #include <urcu/uatomic.h>
 
 #include "coordinator/proto/error.h"
+#include "module/checkpoint.h"
 #include "module/digest.h"
 #include "module/digest_report.h"
+#include "module/position.h"
 
 /*! What is known of one checkpoint batch. */
 typedef struct {
@@ -23,14 +25,16 @@ typedef struct {
 	uint8_t own[BFTDNS_DIGEST_SIZE];  /*!< What it reported (corrupt-digest: the lie). */
 	bool reported[SHOUP_PLAYERS_MAX]; /*!< Delivered reports, by replica (0-based). */
 	uint8_t reports[SHOUP_PLAYERS_MAX][BFTDNS_DIGEST_SIZE];
+	uint64_t times[SHOUP_PLAYERS_MAX];/*!< The agreed time of batch each one claims. */
+	/*! The signed bytes of each, for a certificate (checkpoint_cert.h). */
+	uint8_t signed_reports[SHOUP_PLAYERS_MAX][BFTDNS_DIGEST_REPORT_SIZE];
 	unsigned report_count;
 	bool formed;                      /*!< The checkpoint digest is known. */
 	uint8_t agreed[BFTDNS_DIGEST_SIZE];
+	uint64_t agreed_time;             /*!< ... and the time of batch its reports claim. */
+	bool stable;                      /*!< 2f + 1 reports agree (checkpoint.h). */
 	bool minority_logged;
 } digest_round_t;
-
-/*! A delivered report as the apply thread gets it, checked: u64 batch, digest. */
-#define DIGEST_CHECKED_SIZE	(8 + BFTDNS_DIGEST_SIZE)
 
 struct bftdns_digest {
 	bftdns_digest_signer_t signer;    /*!< replicas > 1: signs this replica's reports. */
@@ -120,28 +124,28 @@ bftdns_request_t *bftdns_digest_request(bftdns_t *ctx, unsigned origin,
 		return NULL;
 	}
 	const knot_dname_t *zone = knotd_mod_zone(ctx->mod);
-	uint64_t batch;
-	uint8_t digest[BFTDNS_DIGEST_SIZE];
+	bftdns_digest_claim_t claim;
 	if (!bftdns_digest_report_read(payload, len, zone, knot_dname_size(zone),
-	                               &dg->pins[origin], &batch, digest)) {
+	                               &dg->pins[origin], &claim)) {
 		knotd_mod_log(ctx->mod, LOG_NOTICE, "replica %u: DIGEST report malformed or "
 		              "not signed with its link key, left out", origin + 1);
 		return NULL;
 	}
 
 	bftdns_request_t *request = calloc(1, sizeof(*request));
-	uint8_t *checked = malloc(DIGEST_CHECKED_SIZE);
+	uint8_t *checked = malloc(BFTDNS_DIGEST_REPORT_SIZE);
 	if (request == NULL || checked == NULL) {
 		free(request);
 		free(checked);
 		return NULL;
 	}
-	memcpy(checked, payload, DIGEST_CHECKED_SIZE);  /* Batch and digest, verified. */
+	/* Verified; whole, since it may become part of a certificate. */
+	memcpy(checked, payload, BFTDNS_DIGEST_REPORT_SIZE);
 	request->kind = BFTDNS_OP_DIGEST;
 	request->origin = origin;
 	request->owned_wire = checked;
 	request->wire = checked;
-	request->wire_len = DIGEST_CHECKED_SIZE;
+	request->wire_len = BFTDNS_DIGEST_REPORT_SIZE;
 	return request;
 }
 
@@ -166,16 +170,24 @@ static digest_round_t *digest_round(bftdns_digest_t *dg, uint64_t batch, bool cr
 	return oldest;
 }
 
-/*! Reports equal to digest (others: leaving out this replica's own). */
+/*! Replica i reported digest and time. */
+static bool digest_says(const digest_round_t *r, unsigned i, const uint8_t *digest,
+                        uint64_t time_ms)
+{
+	return r->reported[i] && r->times[i] == time_ms &&
+	       memcmp(r->reports[i], digest, BFTDNS_DIGEST_SIZE) == 0;
+}
+
+/*! Reports equal to digest and time (others: leaving out this replica's own). */
 static unsigned digest_count(const bftdns_t *ctx, const digest_round_t *r,
-                             const uint8_t *digest, bool others)
+                             const uint8_t *digest, uint64_t time_ms, bool others)
 {
 	unsigned count = 0;
 	for (unsigned i = 0; i < ctx->conf.replicas; i++) {
 		if (others && i + 1 == ctx->conf.replica_id) {
 			continue;
 		}
-		if (r->reported[i] && memcmp(r->reports[i], digest, BFTDNS_DIGEST_SIZE) == 0) {
+		if (digest_says(r, i, digest, time_ms)) {
 			count++;
 		}
 	}
@@ -194,8 +206,10 @@ static void digest_try_form(bftdns_t *ctx, digest_round_t *r)
 		return;
 	}
 	for (unsigned i = 0; i < ctx->conf.replicas && !r->formed; i++) {
-		if (r->reported[i] && digest_count(ctx, r, r->reports[i], false) >= f + 1) {
+		if (r->reported[i] &&
+		    digest_count(ctx, r, r->reports[i], r->times[i], false) >= f + 1) {
 			memcpy(r->agreed, r->reports[i], BFTDNS_DIGEST_SIZE);
+			r->agreed_time = r->times[i];
 			r->formed = true;
 		}
 	}
@@ -204,7 +218,7 @@ static void digest_try_form(bftdns_t *ctx, digest_round_t *r)
 	}
 
 	bftdns_digest_t *dg = ctx->digest;
-	unsigned agree = digest_count(ctx, r, r->agreed, false);
+	unsigned agree = digest_count(ctx, r, r->agreed, r->agreed_time, false);
 	char hex[BFTDNS_DIGEST_HEX + 1];
 	digest_hex(r->agreed, hex);
 	knotd_mod_log(ctx->mod, LOG_INFO, "checkpoint at batch %"PRIu64": zone digest %s "
@@ -226,7 +240,7 @@ static void digest_check_minority(bftdns_t *ctx, digest_round_t *r)
 	    memcmp(r->own, r->agreed, BFTDNS_DIGEST_SIZE) == 0) {
 		return;
 	}
-	unsigned others = digest_count(ctx, r, r->agreed, true);
+	unsigned others = digest_count(ctx, r, r->agreed, r->agreed_time, true);
 	if (others < ctx->conf.faults + 1) {
 		return;
 	}
@@ -247,6 +261,40 @@ static void digest_check_minority(bftdns_t *ctx, digest_round_t *r)
 	              "zone differs from the group's%s", r->batch, own, others, agreed, then);
 }
 
+/*!
+ * 2f + 1 equal reports make the checkpoint stable: its certificate is
+ * those reports (checkpoint.h). The same on every correct replica: it
+ * depends on the delivered reports only.
+ */
+static void digest_try_stable(bftdns_t *ctx, digest_round_t *r)
+{
+	const unsigned quorum = 2 * ctx->conf.faults + 1;
+	if (!r->formed || r->stable ||
+	    digest_count(ctx, r, r->agreed, r->agreed_time, false) < quorum) {
+		return;
+	}
+	r->stable = true;
+	bftdns_checkpoint_t *cp = calloc(1, sizeof(*cp));
+	if (cp == NULL) {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "stable checkpoint at batch %"PRIu64
+		              " not kept, no memory", r->batch);
+		return;
+	}
+	cp->claim.batch = r->batch;
+	cp->claim.time_ms = r->agreed_time;
+	memcpy(cp->claim.digest, r->agreed, BFTDNS_DIGEST_SIZE);
+	for (unsigned i = 0; i < ctx->conf.replicas && cp->count < quorum; i++) {
+		if (digest_says(r, i, r->agreed, r->agreed_time)) {
+			cp->origin[cp->count] = (uint8_t)i;
+			memcpy(cp->report[cp->count], r->signed_reports[i],
+			       BFTDNS_DIGEST_REPORT_SIZE);
+			cp->count++;
+		}
+	}
+	bftdns_checkpoint_stable(ctx, cp);
+	free(cp);
+}
+
 /*! A delivered DIGEST report: recorded, compared, maybe a checkpoint. */
 static void digest_on_report(bftdns_t *ctx, const bftdns_request_t *request,
                              uint64_t current)
@@ -254,14 +302,13 @@ static void digest_on_report(bftdns_t *ctx, const bftdns_request_t *request,
 	bftdns_digest_t *dg = ctx->digest;
 	const uint32_t interval = ctx->conf.digest_interval;
 	unsigned origin = request->origin;
-	if (origin >= ctx->conf.replicas || request->wire_len != DIGEST_CHECKED_SIZE) {
+	if (origin >= ctx->conf.replicas || request->wire_len != BFTDNS_DIGEST_REPORT_SIZE) {
 		return;  /* Not made by bftdns_digest_request(). */
 	}
-	const uint8_t *digest = request->wire + 8;
-	uint64_t batch = 0;
-	for (int i = 0; i < 8; i++) {
-		batch = batch << 8 | request->wire[i];
-	}
+	bftdns_digest_claim_t claim;
+	bftdns_digest_report_claim(request->wire, &claim);
+	const uint8_t *digest = claim.digest;
+	uint64_t batch = claim.batch;
 	/* Signed by its replica; still, a report of a batch not applied yet,
 	 * or of no checkpoint, is not a correct replica's. */
 	if (batch >= current || batch % interval != 0) {
@@ -275,7 +322,7 @@ static void digest_on_report(bftdns_t *ctx, const bftdns_request_t *request,
 		return;  /* Older than every checkpoint still followed. */
 	}
 	if (r->reported[origin]) {
-		if (memcmp(r->reports[origin], digest, BFTDNS_DIGEST_SIZE) != 0) {
+		if (!digest_says(r, origin, digest, claim.time_ms)) {
 			knotd_mod_log(ctx->mod, LOG_WARNING, "replica %u: a second, different "
 			              "DIGEST report for batch %"PRIu64", ignored", origin + 1, batch);
 		}
@@ -283,6 +330,8 @@ static void digest_on_report(bftdns_t *ctx, const bftdns_request_t *request,
 	}
 	r->reported[origin] = true;
 	memcpy(r->reports[origin], digest, BFTDNS_DIGEST_SIZE);
+	r->times[origin] = claim.time_ms;
+	memcpy(r->signed_reports[origin], request->wire, BFTDNS_DIGEST_REPORT_SIZE);
 	r->report_count++;
 
 	if (origin + 1 != ctx->conf.replica_id && r->own_known &&
@@ -300,9 +349,10 @@ static void digest_on_report(bftdns_t *ctx, const bftdns_request_t *request,
 
 	digest_try_form(ctx, r);
 	if (r->formed && r->batch == dg->cp_batch) {
-		dg->cp_agree = digest_count(ctx, r, r->agreed, false);
+		dg->cp_agree = digest_count(ctx, r, r->agreed, r->agreed_time, false);
 	}
 	digest_check_minority(ctx, r);
+	digest_try_stable(ctx, r);
 }
 
 /*! Batch K is a checkpoint: a multiple of the interval that is not only reports. */
@@ -321,7 +371,7 @@ static bool digest_due(const bftdns_t *ctx, const bftdns_batch_t *batch)
 }
 
 /*! Hashes the zone after batch and reports it (n > 1) or logs it (n = 1). */
-static void digest_checkpoint(bftdns_t *ctx, uint64_t batch)
+static void digest_checkpoint(bftdns_t *ctx, uint64_t batch, uint64_t time_ms)
 {
 	bftdns_digest_t *dg = ctx->digest;
 	uint8_t digest[KNOTD_ZONE_DIGEST_SIZE];
@@ -362,9 +412,11 @@ static void digest_checkpoint(bftdns_t *ctx, uint64_t batch)
 	bftdns_request_t *request = calloc(1, sizeof(*request));
 	uint8_t *report = malloc(BFTDNS_DIGEST_REPORT_SIZE);
 	const knot_dname_t *zone = knotd_mod_zone(ctx->mod);
+	bftdns_digest_claim_t claim = { .batch = batch, .time_ms = time_ms };
+	memcpy(claim.digest, digest, BFTDNS_DIGEST_SIZE);
 	if (request == NULL || report == NULL ||
-	    (ret = bftdns_digest_report_sign(&dg->signer, zone, knot_dname_size(zone), batch,
-	                                     digest, report)) != BFT_EOK) {
+	    (ret = bftdns_digest_report_sign(&dg->signer, zone, knot_dname_size(zone), &claim,
+	                                     report)) != BFT_EOK) {
 		free(request);
 		free(report);
 		knotd_mod_log(ctx->mod, LOG_WARNING, "batch %"PRIu64": zone digest not "
@@ -400,8 +452,21 @@ void bftdns_digest_after_batch(bftdns_t *ctx, const bftdns_batch_t *batch, int r
 
 	/* Only a zone that is the state after this batch. */
 	if (ret == KNOT_EOK && digest_due(ctx, batch)) {
-		digest_checkpoint(ctx, batch->seq);
+		/* replicas > 1: the report also fixes the batch's agreed time. */
+		bftdns_position_t pos = { .time_ms = batch->now * 1000 };
+		if (ctx->conf.replicas > 1 && bftdns_position_of_batch(batch, &pos) != KNOT_EOK) {
+			knotd_mod_log(ctx->mod, LOG_WARNING, "batch %"PRIu64": no agreed time, "
+			              "no checkpoint here", batch->seq);
+			return;
+		}
+		digest_checkpoint(ctx, batch->seq, pos.time_ms);
 	}
+}
+
+const bft_pin_t *bftdns_digest_pins(const bftdns_t *ctx)
+{
+	const bftdns_digest_t *dg = ctx->digest;
+	return (dg != NULL && dg->signer.key != NULL) ? dg->pins : NULL;
 }
 
 void bftdns_digest_status(bftdns_t *ctx, char *out, size_t size)

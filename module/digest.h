@@ -23,7 +23,9 @@
  * Once 2f + 1 replicas reported on K and f + 1 of them agree, that digest is
  * the checkpoint of K (at most f lie, so f + 1 equal reports include a
  * correct one); the checkpoint depends on the delivered reports only, so
- * correct replicas form the same one. A replica whose own digest differs
+ * correct replicas form the same one. Once 2f + 1 agree (digest and the
+ * agreed time of K), it is a stable checkpoint with those signed reports
+ * as its certificate (checkpoint.h). A replica whose own digest differs
  * from a checkpoint that f + 1 other replicas agree on is in the minority:
  * it says so loudly and, with consistency: strict, answers SERVFAIL for the
  * zone until it is restarted. Nothing here changes the zone.
@@ -36,6 +38,7 @@
 
 #pragma once
 
+#include "coordinator/net/link_key.h"
 #include "knot/module.h"
 #include "module/batch.h"
 #include "module/bftdns.h"
@@ -67,6 +70,13 @@ bftdns_request_t *bftdns_digest_request(bftdns_t *ctx, unsigned origin,
  * zone is hashed and this replica's report goes to the order thread.
  */
 void bftdns_digest_after_batch(bftdns_t *ctx, const bftdns_batch_t *batch, int ret);
+
+/*!
+ * The link key pins of the n replicas by index (0-based), which their
+ * DIGEST reports are checked against; NULL if this replica does no checks
+ * (replicas 1 or digest-interval 0).
+ */
+const bft_pin_t *bftdns_digest_pins(const bftdns_t *ctx);
 
 /*! Any thread: the last checkpoint (or own digest) and mismatches, as text. */
 void bftdns_digest_status(bftdns_t *ctx, char *out, size_t size);

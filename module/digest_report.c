@@ -12,11 +12,11 @@
 #include "coordinator/proto/error.h"
 #include "module/digest_report.h"
 
-#define REPORT_CONTEXT		"bftdns digest report 1"
+#define REPORT_CONTEXT		"bftdns digest report 2"
 #define REPORT_CONTEXT_LEN	(sizeof(REPORT_CONTEXT) - 1)
 #define REPORT_ZONE_MAX		255
-#define REPORT_MESSAGE_MAX	(REPORT_CONTEXT_LEN + 1 + REPORT_ZONE_MAX + 8 + \
-				 BFTDNS_DIGEST_SIZE)
+#define REPORT_MESSAGE_MAX	(REPORT_CONTEXT_LEN + 1 + REPORT_ZONE_MAX + \
+				 BFTDNS_DIGEST_CLAIM_SIZE)
 
 static void put_u64(uint8_t *p, uint64_t v)
 {
@@ -37,7 +37,7 @@ static uint64_t get_u64(const uint8_t *p)
 
 /*! What is signed: the report bound to its zone; 0 if the name is too long. */
 static size_t report_message(uint8_t out[REPORT_MESSAGE_MAX], const uint8_t *zone,
-                             size_t zone_len, const uint8_t *batch_digest)
+                             size_t zone_len, const uint8_t *claim)
 {
 	if (zone == NULL || zone_len == 0 || zone_len > REPORT_ZONE_MAX) {
 		return 0;
@@ -48,8 +48,8 @@ static size_t report_message(uint8_t out[REPORT_MESSAGE_MAX], const uint8_t *zon
 	*p++ = (uint8_t)zone_len;
 	memcpy(p, zone, zone_len);
 	p += zone_len;
-	memcpy(p, batch_digest, 8 + BFTDNS_DIGEST_SIZE);
-	p += 8 + BFTDNS_DIGEST_SIZE;
+	memcpy(p, claim, BFTDNS_DIGEST_CLAIM_SIZE);
+	p += BFTDNS_DIGEST_CLAIM_SIZE;
 	return (size_t)(p - out);
 }
 
@@ -96,15 +96,17 @@ void bftdns_digest_signer_clear(bftdns_digest_signer_t *signer)
 }
 
 int bftdns_digest_report_sign(const bftdns_digest_signer_t *signer, const uint8_t *zone,
-                              size_t zone_len, uint64_t batch,
-                              const uint8_t digest[BFTDNS_DIGEST_SIZE], uint8_t *out)
+                              size_t zone_len, const bftdns_digest_claim_t *claim,
+                              uint8_t *out)
 {
-	if (signer == NULL || signer->key == NULL || batch == 0 || out == NULL) {
+	if (signer == NULL || signer->key == NULL || claim == NULL || claim->batch == 0 ||
+	    out == NULL) {
 		return BFT_EINVAL;
 	}
-	put_u64(out, batch);
-	memcpy(out + 8, digest, BFTDNS_DIGEST_SIZE);
-	memcpy(out + 8 + BFTDNS_DIGEST_SIZE, signer->spki, BFTDNS_DIGEST_SPKI_SIZE);
+	put_u64(out, claim->batch);
+	put_u64(out + 8, claim->time_ms);
+	memcpy(out + 16, claim->digest, BFTDNS_DIGEST_SIZE);
+	memcpy(out + BFTDNS_DIGEST_CLAIM_SIZE, signer->spki, BFTDNS_DIGEST_SPKI_SIZE);
 
 	uint8_t msg[REPORT_MESSAGE_MAX];
 	size_t msg_len = report_message(msg, zone, zone_len, out);
@@ -127,10 +129,10 @@ int bftdns_digest_report_sign(const bftdns_digest_signer_t *signer, const uint8_
 }
 
 bool bftdns_digest_report_read(const uint8_t *in, size_t len, const uint8_t *zone,
-                               size_t zone_len, const bft_pin_t *pin, uint64_t *batch,
-                               uint8_t digest[BFTDNS_DIGEST_SIZE])
+                               size_t zone_len, const bft_pin_t *pin,
+                               bftdns_digest_claim_t *claim)
 {
-	if (in == NULL || len != BFTDNS_DIGEST_REPORT_SIZE || pin == NULL) {
+	if (in == NULL || len != BFTDNS_DIGEST_REPORT_SIZE || pin == NULL || claim == NULL) {
 		return false;
 	}
 	/* Batches are numbered from 1: a report of batch 0 names no state. */
@@ -140,7 +142,7 @@ bool bftdns_digest_report_read(const uint8_t *in, size_t len, const uint8_t *zon
 	}
 
 	/* The key must be the pinned one before its signature means anything. */
-	const uint8_t *spki = in + 8 + BFTDNS_DIGEST_SIZE;
+	const uint8_t *spki = in + BFTDNS_DIGEST_CLAIM_SIZE;
 	bft_pin_t got;
 	bft_pin_of_spki(spki, BFTDNS_DIGEST_SPKI_SIZE, &got);
 	if (!bft_pin_equal(&got, pin)) {
@@ -166,7 +168,14 @@ bool bftdns_digest_report_read(const uint8_t *in, size_t len, const uint8_t *zon
 		return false;
 	}
 
-	*batch = value;
-	memcpy(digest, in + 8, BFTDNS_DIGEST_SIZE);
+	bftdns_digest_report_claim(in, claim);
 	return true;
+}
+
+void bftdns_digest_report_claim(const uint8_t in[BFTDNS_DIGEST_REPORT_SIZE],
+                                bftdns_digest_claim_t *claim)
+{
+	claim->batch = get_u64(in);
+	claim->time_ms = get_u64(in + 8);
+	memcpy(claim->digest, in + 16, BFTDNS_DIGEST_SIZE);
 }

@@ -49,6 +49,8 @@ typedef struct {
 	char name[BFTDNS_CTL_ZONE_LEN];     /*!< "example.com." */
 	char digest[BFTDNS_CTL_DIGEST_LEN]; /*!< The replicated state's digest, as text. */
 	char signing[BFTDNS_CTL_PROTO_LEN]; /*!< "basic", "optproof" or "optte". */
+	/*! The latest stable checkpoint, as text; empty: not shown. */
+	char checkpoint[BFTDNS_CTL_DIGEST_LEN];
 } bftdns_ctl_zone_t;
 
 /*! What `status` reports; filled by the module's ops->status. */

@@ -325,6 +325,10 @@ int ctl_status_format(const bftdns_ctl_status_t *st, char *data, size_t size, si
 		out_safe(&o, z->digest, sizeof(z->digest));
 		out_printf(&o, " signing=");
 		out_safe(&o, z->signing, sizeof(z->signing));
+		if (z->checkpoint[0] != '\0') {
+			out_printf(&o, " checkpoint=");
+			out_safe(&o, z->checkpoint, sizeof(z->checkpoint));
+		}
 		out_printf(&o, "\n");
 	}
 	if (o.overflow) {

@@ -30,8 +30,9 @@
 /*! Longest request (both lines); anything longer is refused unread. */
 #define CTL_REQUEST_MAX		512
 /*! Longest answer: the largest status (BFTDNS_CTL_ZONES_MAX zones of
- *  the longest names and digests, every byte escaped as \DDD) fits. */
-#define CTL_RESPONSE_MAX	131072
+ *  the longest names, digests and checkpoints, every byte escaped as
+ *  \DDD) fits. */
+#define CTL_RESPONSE_MAX	196608
 /*! A counter's value when the module does not count it yet. */
 #define CTL_UNCOUNTED		"not counted yet"
 

@@ -11,13 +11,19 @@
 #    logs a mismatch, bftdnsctl status shows the last checkpoint with 4 of 4
 #    agreeing, every replica answers NOERROR, and ldns-verify-zone accepts
 #    the zone by AXFR with a ZONEMD record of the digest logged for its serial.
+#    The last checkpoint is stable (2f + 1 = 3 equal signed reports,
+#    module/checkpoint.h): status shows `checkpoint=batch K: D (3 reports)`
+#    on every replica, and its certificate is the file
+#    bftdns/example.com./checkpoint (0600) under the database storage.
 # 2. Replica 4 with misbehave: corrupt-digest (it reports, and believes, a
 #    digest with its first byte flipped) and consistency: strict: replicas
 #    1-3 log one mismatch per checkpoint, naming replica 4 and its flipped
 #    digest, their checkpoints are formed by the three of them (3 of 4
 #    agree) and status shows the mismatches; replica 4
 #    forms the same checkpoints, finds itself in the minority, says so, and
-#    answers SERVFAIL for the zone while replicas 1-3 answer NOERROR.
+#    answers SERVFAIL for the zone while replicas 1-3 answer NOERROR. The
+#    checkpoints are still stable, certified by replicas 1-3 (3 reports), on
+#    all four.
 . "$(dirname "$0")/lib.sh"
 
 CTL=${1:?usage: digest.sh PATH-OF-BFTDNSCTL}
@@ -83,6 +89,21 @@ status_last() {
 	[ -n "$last" ] && status_has "$1" "^batch ${last% *}: ${last#* }$2"
 }
 
+# status_checkpoint I: the stable checkpoint of replica I's bftdnsctl status.
+status_checkpoint() {
+	"$CTL" -c "$CLUSTER_DIR/replica-$1/knot.conf" status 2>/dev/null |
+		sed -n 's/^zone: example\.com\. digest=.* checkpoint=\(.*\)$/\1/p'
+}
+# stable_last I: replica I's status shows its last logged checkpoint as the
+# stable one, with 2f + 1 reports, and keeps its certificate in a 0600 file.
+stable_last() {
+	local last file="$CLUSTER_DIR/replica-$1/bftdns/example.com./checkpoint"
+	last=$(checkpoints "$1" | tail -n 1)
+	[ -n "$last" ] &&
+		[ "$(status_checkpoint "$1")" = "batch ${last% *}: ${last#* } ($((2 * f + 1)) reports)" ] &&
+		[ "$(stat -c %a "$file" 2>/dev/null)" = 600 ]
+}
+
 # rcode I: the RCODE of replica I's answer to example.com. SOA.
 rcode() {
 	"$KDIG" @127.0.0.1 -p "${CLUSTER_DNS_PORT[$1]}" +time=2 +retry=0 example.com. SOA 2>/dev/null |
@@ -127,6 +148,8 @@ done
 last=$(checkpoints 1 | tail -n 1)
 for ((i = 1; i <= n; i++)); do
 	rcode_is "$i" NOERROR || fail "replica $i (strict, in agreement) answers $(rcode "$i")"
+	wait_for 300 stable_last "$i" ||
+		fail "replica $i: status checkpoint '$(status_checkpoint "$i")', want its last checkpoint, stable with 3 reports and a 0600 file"
 done
 
 # The digest is the zone's RFC 8976 digest: replica 1's zone by AXFR, with a
@@ -156,6 +179,7 @@ cps=$(checkpoints 1)
 last=$(tail -n 1 <<<"$cps")
 log "correct group: $(wc -l <<<"$cps") checkpoints, the same on every replica" \
 	"(last: batch ${last% *}, ${last#* }); status: $(status_digest 1);" \
+	"stable: $(status_checkpoint 1);" \
 	"ldns-verify-zone accepts a ZONEMD of the digest at serial $zonemd_ok"
 cluster_stop
 
@@ -213,6 +237,10 @@ wait_for 300 status_last 1 " \(3 of 4 agree\); [0-9]+ mismatches, last: replica 
 	fail "replica 1: status digest '$(status_digest 1)', want its last checkpoint, 3 of 4, mismatches of replica 4"
 status_last 4 " \(3 of 4 agree\); [0-9]+ mismatches, last: replica [123] at batch [0-9]+; own digest in the minority at batch [0-9]+, NOT SERVING \(strict\)$" ||
 	fail "replica 4: status digest '$(status_digest 4)'"
+for ((i = 1; i <= n; i++)); do
+	wait_for 300 stable_last "$i" ||
+		fail "replica $i: status checkpoint '$(status_checkpoint "$i")', want its last checkpoint, certified by 3"
+done
 log "replica 4 with a corrupt digest: replicas 1-3 agree on $(wc -l <<<"$cps") checkpoints" \
 	"and name replica 4 ($(grep -c 'DIGEST MISMATCH: replica 4' "$CLUSTER_DIR/replica-1/knot.log") times at replica 1); replica 4 answers SERVFAIL (strict)," \
 	"1-3 NOERROR; status 1: $(status_digest 1); status 4: $(status_digest 4)"

@@ -152,11 +152,19 @@ static void test_status(void)
 	CHECK_EQ(ctl_status_format(&st, out, sizeof(out), &len), BFT_EOK);
 	out[len] = '\0';
 	CHECK(strstr(out, "digest=a\\010ok\\010 signing=xxxxxxxxxxxxxxxx\n") != NULL);
+	/* A stable checkpoint (replicas > 1) follows the signing protocol. */
+	status_fill(&st);
+	strcpy(st.zones[0].checkpoint, "batch 64: 0011223344556677 (3 reports)");
+	CHECK_EQ(ctl_status_format(&st, out, sizeof(out), &len), BFT_EOK);
+	out[len] = '\0';
+	CHECK(strstr(out, "zone: example.com. digest=sha256:00ff signing=optte "
+	                  "checkpoint=batch 64: 0011223344556677 (3 reports)\n") != NULL);
 	/* The largest status fits in an answer; a small buffer is ESPACE. */
 	st.zone_count = BFTDNS_CTL_ZONES_MAX;
 	for (size_t i = 0; i < BFTDNS_CTL_ZONES_MAX; i++) {
 		memset(st.zones[i].name, '\xff', sizeof(st.zones[i].name));
 		memset(st.zones[i].digest, '\n', sizeof(st.zones[i].digest));
+		memset(st.zones[i].checkpoint, '\n', sizeof(st.zones[i].checkpoint));
 	}
 	CHECK_EQ(ctl_status_format(&st, out, sizeof(out) - 256, &len), BFT_EOK);
 	CHECK_EQ(ctl_status_format(&st, out, 100, &len), BFT_ESPACE);

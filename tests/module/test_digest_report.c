@@ -25,6 +25,32 @@
 #include "tests/common/check.h"
 
 static char dir[] = "/tmp/test_digest_report.XXXXXX";
+
+/* Batch K's agreed time in these tests (any value is signed as given). */
+#define TIME_OF(batch)	((batch) * 1000 + 7)
+
+/* The report of batch with digest and TIME_OF(batch). */
+static int report_sign(const bftdns_digest_signer_t *signer, const uint8_t *z, size_t z_len,
+                       uint64_t batch, const uint8_t *digest, uint8_t *out)
+{
+	bftdns_digest_claim_t claim = { .batch = batch, .time_ms = TIME_OF(batch) };
+	memcpy(claim.digest, digest, BFTDNS_DIGEST_SIZE);
+	return bftdns_digest_report_sign(signer, z, z_len, &claim, out);
+}
+
+/* Reads a report; its time must be TIME_OF(batch). */
+static bool report_read(const uint8_t *in, size_t len, const uint8_t *z, size_t z_len,
+                        const bft_pin_t *pin, uint64_t *batch, uint8_t *digest)
+{
+	bftdns_digest_claim_t claim;
+	if (!bftdns_digest_report_read(in, len, z, z_len, pin, &claim)) {
+		return false;
+	}
+	CHECK(claim.time_ms == TIME_OF(claim.batch));
+	*batch = claim.batch;
+	memcpy(digest, claim.digest, BFTDNS_DIGEST_SIZE);
+	return true;
+}
 static bftdns_digest_signer_t signer1, signer2;
 static bft_pin_t pin1, pin2;
 
@@ -40,7 +66,7 @@ static void check_refused(const uint8_t *in, size_t len, const uint8_t *z, size_
 	uint64_t batch = 99;
 	uint8_t out[BFTDNS_DIGEST_SIZE];
 	memset(out, 0xee, sizeof(out));
-	bool ok = bftdns_digest_report_read(in, len, z, z_len, pin, &batch, out);
+	bool ok = report_read(in, len, z, z_len, pin, &batch, out);
 	if (ok || batch != 99 || out[0] != 0xee || out[BFTDNS_DIGEST_SIZE - 1] != 0xee) {
 		fprintf(stderr, "line %d: a bad report was taken\n", line);
 	}
@@ -54,35 +80,39 @@ static void test_round_trip(void)
 	for (size_t i = 0; i < sizeof(digest); i++) {
 		digest[i] = (uint8_t)(0xa0 + i);
 	}
-	CHECK_EQ(bftdns_digest_report_sign(&signer1, zone, ZONE_LEN, 0x0102030405060708ull,
+	CHECK_EQ(report_sign(&signer1, zone, ZONE_LEN, 0x0102030405060708ull,
 	                                   digest, report), BFT_EOK);
-	/* Big endian batch, the digest, the public key whose pin is pin1. */
+	/* Big endian batch and time, the digest, the public key whose pin is pin1. */
 	CHECK(report[0] == 0x01 && report[7] == 0x08);
-	CHECK(memcmp(report + 8, digest, sizeof(digest)) == 0);
+	bftdns_digest_claim_t claim;
+	bftdns_digest_report_claim(report, &claim);
+	CHECK(claim.batch == 0x0102030405060708ull &&
+	      claim.time_ms == TIME_OF(0x0102030405060708ull));
+	CHECK(memcmp(report + 16, digest, sizeof(digest)) == 0);
 	bft_pin_t got;
-	bft_pin_of_spki(report + 8 + BFTDNS_DIGEST_SIZE, BFTDNS_DIGEST_SPKI_SIZE, &got);
+	bft_pin_of_spki(report + BFTDNS_DIGEST_CLAIM_SIZE, BFTDNS_DIGEST_SPKI_SIZE, &got);
 	CHECK(bft_pin_equal(&got, &pin1));
 
 	uint64_t batch = 0;
 	uint8_t out[BFTDNS_DIGEST_SIZE] = { 0 };
-	CHECK(bftdns_digest_report_read(report, sizeof(report), zone, ZONE_LEN, &pin1,
+	CHECK(report_read(report, sizeof(report), zone, ZONE_LEN, &pin1,
 	                                &batch, out));
 	CHECK(batch == 0x0102030405060708ull);
 	CHECK(memcmp(out, digest, sizeof(digest)) == 0);
 
-	CHECK_EQ(bftdns_digest_report_sign(&signer1, zone, ZONE_LEN, UINT64_MAX, digest,
+	CHECK_EQ(report_sign(&signer1, zone, ZONE_LEN, UINT64_MAX, digest,
 	                                   report), BFT_EOK);
-	CHECK(bftdns_digest_report_read(report, sizeof(report), zone, ZONE_LEN, &pin1,
+	CHECK(report_read(report, sizeof(report), zone, ZONE_LEN, &pin1,
 	                                &batch, out));
 	CHECK(batch == UINT64_MAX);
 
 	/* What cannot be signed: batch 0, no zone, a name over 255 bytes. */
 	uint8_t long_zone[300];
 	memset(long_zone, 1, sizeof(long_zone));
-	CHECK_EQ(bftdns_digest_report_sign(&signer1, zone, ZONE_LEN, 0, digest, report),
+	CHECK_EQ(report_sign(&signer1, zone, ZONE_LEN, 0, digest, report),
 	         BFT_EINVAL);
-	CHECK_EQ(bftdns_digest_report_sign(&signer1, zone, 0, 1, digest, report), BFT_EINVAL);
-	CHECK_EQ(bftdns_digest_report_sign(&signer1, long_zone, sizeof(long_zone), 1, digest,
+	CHECK_EQ(report_sign(&signer1, zone, 0, 1, digest, report), BFT_EINVAL);
+	CHECK_EQ(report_sign(&signer1, long_zone, sizeof(long_zone), 1, digest,
 	                                   report), BFT_EINVAL);
 }
 
@@ -92,10 +122,12 @@ static void test_malformed(void)
 	memset(digest, 0x5a, sizeof(digest));
 	/* A valid report at the start of a buffer as large as any request. */
 	static uint8_t buf[65535];
-	CHECK_EQ(bftdns_digest_report_sign(&signer1, zone, ZONE_LEN, 7, digest, buf), BFT_EOK);
+	CHECK_EQ(report_sign(&signer1, zone, ZONE_LEN, 7, digest, buf), BFT_EOK);
 
 	/* Every length but the exact one: short, long, empty, header only. */
-	const size_t lengths[] = { 0, 1, 8, 9, 8 + BFTDNS_DIGEST_SIZE,
+	const size_t lengths[] = { 0, 1, 8, 9, 8 + BFTDNS_DIGEST_SIZE, BFTDNS_DIGEST_CLAIM_SIZE,
+	                           8 + BFTDNS_DIGEST_SIZE + BFTDNS_DIGEST_SPKI_SIZE +
+	                           BFTDNS_DIGEST_SIG_SIZE,  /* Version 1's length. */
 	                           BFTDNS_DIGEST_REPORT_SIZE - 1, BFTDNS_DIGEST_REPORT_SIZE + 1,
 	                           BFTDNS_DIGEST_REPORT_SIZE + 16, sizeof(buf) };
 	for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
@@ -107,7 +139,7 @@ static void test_malformed(void)
 	/* The same bytes at the exact length are fine. */
 	uint64_t batch = 0;
 	uint8_t out[BFTDNS_DIGEST_SIZE];
-	CHECK(bftdns_digest_report_read(buf, BFTDNS_DIGEST_REPORT_SIZE, zone, ZONE_LEN, &pin1,
+	CHECK(report_read(buf, BFTDNS_DIGEST_REPORT_SIZE, zone, ZONE_LEN, &pin1,
 	                                &batch, out));
 	CHECK_EQ(batch, 7);
 
@@ -115,7 +147,7 @@ static void test_malformed(void)
 	REFUSED(buf, BFTDNS_DIGEST_REPORT_SIZE, zone, ZONE_LEN, &pin2);
 	REFUSED(buf, BFTDNS_DIGEST_REPORT_SIZE, other_zone, sizeof(other_zone), &pin1);
 
-	/* Any byte flipped: batch (to 0 too), digest, public key, signature. */
+	/* Any byte flipped: batch (to 0 too), time, digest, public key, signature. */
 	for (size_t i = 0; i < BFTDNS_DIGEST_REPORT_SIZE; i++) {
 		uint8_t bad[BFTDNS_DIGEST_REPORT_SIZE];
 		memcpy(bad, buf, sizeof(bad));
@@ -130,13 +162,13 @@ static void test_malformed(void)
 	/* Replica 2's signature under replica 1's key: the pin matches, the
 	 * signature does not. */
 	uint8_t forged[BFTDNS_DIGEST_REPORT_SIZE];
-	CHECK_EQ(bftdns_digest_report_sign(&signer2, zone, ZONE_LEN, 7, digest, forged), BFT_EOK);
-	memcpy(forged + 8 + BFTDNS_DIGEST_SIZE, signer1.spki, BFTDNS_DIGEST_SPKI_SIZE);
+	CHECK_EQ(report_sign(&signer2, zone, ZONE_LEN, 7, digest, forged), BFT_EOK);
+	memcpy(forged + BFTDNS_DIGEST_CLAIM_SIZE, signer1.spki, BFTDNS_DIGEST_SPKI_SIZE);
 	REFUSED(forged, sizeof(forged), zone, ZONE_LEN, &pin1);
 	/* Replica 2's own report reads with its own pin only. */
-	CHECK_EQ(bftdns_digest_report_sign(&signer2, zone, ZONE_LEN, 7, digest, forged), BFT_EOK);
+	CHECK_EQ(report_sign(&signer2, zone, ZONE_LEN, 7, digest, forged), BFT_EOK);
 	REFUSED(forged, sizeof(forged), zone, ZONE_LEN, &pin1);
-	CHECK(bftdns_digest_report_read(forged, sizeof(forged), zone, ZONE_LEN, &pin2,
+	CHECK(report_read(forged, sizeof(forged), zone, ZONE_LEN, &pin2,
 	                                &batch, out));
 }
 
