@@ -9,6 +9,8 @@
 #   update [--updates N] [--bits B]                    knsupdate latency: mod-bftdns (n = 1) vs stock knotd
 #   wan-check [--count N] [--tolerance MS]             the emulated Internet (Figure 1): RTT of every pair
 #   table2 [--quick] [--ops N] [--rows ..] [--protocols ..]  the paper's Table 2: read/add/delete, loopback + emulated Internet
+#   scale [--quick] [--n 4,7,10,13,16] [--updates M]   update latency, messages, bytes, CPU per update vs n (loopback)
+#   zonesize [--quick] [--sizes 1000,100000,1000000]   signing rate, memory, update latency vs zone size, vs stock knotd
 #   all                                                every arm with its defaults
 #
 # To add an arm: write a function bench_<name> and add <name> to ARMS.
@@ -17,7 +19,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 builddir="$top/build/meson"
 
-ARMS=(crypto net abc abc-net read update wan-check table2)
+ARMS=(crypto net abc abc-net read update wan-check table2 scale zonesize)
 
 bench_crypto() {
 	"$builddir/tests/bench/bench-crypto" "$@"
@@ -51,8 +53,16 @@ bench_table2() {
 	"$top/tests/bench/table2.sh" "$@"
 }
 
+bench_scale() {
+	"$top/tests/bench/scale.sh" "$@"
+}
+
+bench_zonesize() {
+	"$top/tests/bench/zonesize.sh" "$@"
+}
+
 usage() {
-	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,/^# To add an arm/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
 }
 
 what=${1:-all}
