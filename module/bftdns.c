@@ -45,6 +45,7 @@ static const struct {
 	[BFTDNS_CTR_BAD_SHARES] = { "bad-shares", true },
 	[BFTDNS_CTR_PEERS_UP]   = { "peers-up" },
 	[BFTDNS_CTR_LINK_UPS]   = { "link-ups", true },
+	[BFTDNS_CTR_SIGNATURES] = { "signatures" },
 };
 
 static void bftdns_free(bftdns_t *ctx)

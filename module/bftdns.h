@@ -50,6 +50,7 @@ enum {
 	BFTDNS_CTR_BAD_SHARES, /*!< Per replica: its shares that failed verification (idem). */
 	BFTDNS_CTR_PEERS_UP,   /*!< Peers whose links are up now (a level, control.c). */
 	BFTDNS_CTR_LINK_UPS,   /*!< Per replica: times its link came up (control.c). */
+	BFTDNS_CTR_SIGNATURES, /*!< RRSIGs threshold-signed by the group (threshold.c). */
 	BFTDNS_CTR_COUNT
 };
 

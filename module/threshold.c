@@ -83,6 +83,7 @@ static int threshold_sign(bftdns_t *ctx, bftdns_sigset_t *set, uint64_t seq,
 			if (r == KNOT_EOK) {
 				r = bftdns_sigset_fill(set, digests + firsts[w] * dsize, sizes[w], sigs);
 				bftdns_control_count(ctx, 0, BFTDNS_CTR_SIGNING, 0, 1);
+				bftdns_control_count(ctx, 0, BFTDNS_CTR_SIGNATURES, 0, sizes[w]);
 			}
 			if (r != KNOT_EOK && ret == KNOT_EOK) {
 				ret = r;

@@ -1,0 +1,48 @@
+# Stock knotd for the side-by-side benchmarks (tests/bench/throughput.sh):
+# the patched knotd configured as plain Knot, with no module, serving
+# example.com. and signing it itself (dnssec-signing, RSASHA256, one CSK of
+# the given size: what tests/knot/bench-update.sh runs), DDNS with the TSIG
+# key of tests/knot/lib.sh.
+#
+# Builds on tests/knot/lib.sh (write_zone, knot_start, wait_log, TSIG_*).
+
+# stock_start DIR PORT BITS: writes DIR/knot.conf and the zone, starts knotd
+# (STOCK_PID) and waits until it has signed the zone.
+stock_start() {
+	local dir=$1 port=$2 bits=$3
+	mkdir -p "$dir"
+	write_zone "$dir/example.com.zone"
+	cat >"$dir/knot.conf" <<-CONF
+	server:
+	    rundir: "$dir"
+	    pidfile: "$dir/knot.pid"
+	    listen: 127.0.0.1@$port
+	log:
+	  - target: "$dir/knot.log"
+	    any: info
+	database:
+	    storage: "$dir"
+	key:
+	  - id: $TSIG_NAME
+	    algorithm: hmac-sha256
+	    secret: $TSIG_SECRET
+	acl:
+	  - id: update
+	    key: $TSIG_NAME
+	    action: update
+	policy:
+	  - id: rsa
+	    algorithm: rsasha256
+	    ksk-size: $bits
+	    single-type-signing: on
+	zone:
+	  - domain: example.com.
+	    file: "$dir/example.com.zone"
+	    acl: update
+	    dnssec-signing: on
+	    dnssec-policy: rsa
+	CONF
+	knot_start "$dir"
+	STOCK_PID=$KNOT_PID
+	wait_log "$dir/knot.log" 'DNSSEC, successfully signed' 300 || fail "stock knotd did not sign"
+}
