@@ -5,8 +5,13 @@
 #   net [--sizes 64,1024,...] [--mib M] [--reps R]      TLS links vs plain TCP
 #   abc [REQUESTS [SIZE [BATCH]]]                      atomic broadcast in the simulator
 #   abc-net [--n 4,7,10,16] [--requests R] [--size B]  atomic broadcast over TLS on 127.0.0.1
-#   read [--seconds S] [--rounds R]                    dnsperf: knotd + mod-bftdns vs stock knotd
-#   update [--updates N] [--bits B]                    knsupdate latency: mod-bftdns (n = 1) vs stock knotd
+#   read [--seconds S] [--rounds R] [--group N:F:P] [--quick]  dnsperf: knotd + mod-bftdns (n = 1, or
+#                                                      replica 1 of an idle group) vs stock knotd
+#   update [--updates N] [--bits B] [--group N:F:P]    knsupdate latency: mod-bftdns (n = 1, groups) vs stock knotd
+#   throughput [--quick] [--rounds R] [--updates U] [--outstanding Q] [--bits B] [--group N:F:P] [--target all|1]
+#                                                      concurrent updates (dnsperf -u): group vs stock knotd,
+#                                                      CPU per update vs the crypto floor
+#   cpu [throughput's options]                         throughput with a perf profile of replica 1
 #   wan-check [--count N] [--tolerance MS]             the emulated Internet (Figure 1): RTT of every pair
 #   table2 [--quick] [--ops N] [--rows ..] [--protocols ..]  the paper's Table 2: read/add/delete, loopback + emulated Internet
 #   scale [--quick] [--n 4,7,10,13,16] [--updates M]   update latency, messages, bytes, CPU per update vs n (loopback)
@@ -19,7 +24,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 builddir="$top/build/meson"
 
-ARMS=(crypto net abc abc-net read update wan-check table2 scale zonesize)
+ARMS=(crypto net abc abc-net read update throughput cpu wan-check table2 scale zonesize)
 
 bench_crypto() {
 	"$builddir/tests/bench/bench-crypto" "$@"
@@ -43,6 +48,14 @@ bench_read() {
 
 bench_update() {
 	"$top/tests/knot/bench-update.sh" "$@"
+}
+
+bench_throughput() {
+	"$top/tests/bench/throughput.sh" "$@"
+}
+
+bench_cpu() {
+	"$top/tests/bench/throughput.sh" --perf "$@"
 }
 
 bench_wan-check() {

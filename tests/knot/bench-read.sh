@@ -6,9 +6,20 @@
 # ratio of the medians, module / stock (target >= 0.98), for the throughput
 # and, steadier on a shared machine, for the server CPU time per query.
 #
-#   bench-read.sh [--seconds S] [--rounds R] [--clients C] [--threads T]
+# With --group N:F:PROTOCOL the module side is replica 1 of a running group
+# of N replicas on 127.0.0.1 (tests/cluster/lib.sh: all links up, the zone
+# threshold-signed), idle (no updates flow while dnsperf runs), and stock
+# knotd serves that group's signed zone. The figures merge into
+# build/bench/summary.tsv: read_qps_ratio and read_cpu_ratio with --group,
+# read_n1_qps_ratio and read_n1_cpu_ratio without.
 #
-# Environment: KNOT_PREFIX, BFTDNS_MODULE, BFTDNS_KEYGEN (default: build/).
+#   bench-read.sh [--seconds S] [--rounds R] [--clients C] [--threads T]
+#                 [--group N:F:PROTOCOL] [--quick]
+#
+# --quick: 2 rounds of 1 s (a smoke run).
+#
+# Environment: KNOT_PREFIX, BFTDNS_MODULE, BFTDNS_KEYGEN (default: build/),
+# SUMMARY_TSV.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,9 +27,11 @@ export KNOT_PREFIX=${KNOT_PREFIX:-$top/build/knot}
 export BFTDNS_MODULE=${BFTDNS_MODULE:-$top/build/meson/module/mod-bftdns.so}
 export BFTDNS_KEYGEN=${BFTDNS_KEYGEN:-$top/build/meson/coordinator/tools/bftdns-keygen}
 
-seconds=5 rounds=3 clients=8 threads=2
+seconds=5 rounds=3 clients=8 threads=2 spec=
 while [ $# -gt 0 ]; do
 	case "$1" in
+		--group)   spec=$2; shift 2 ;;
+		--quick)   seconds=1 rounds=2; shift ;;
 		--seconds) seconds=$2; shift 2 ;;
 		--rounds)  rounds=$2; shift 2 ;;
 		--clients) clients=$2; shift 2 ;;
@@ -27,17 +40,35 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-. "$(dirname "$0")/lib.sh"
+# The cluster helpers include tests/knot/lib.sh (TMP, knot_start, ...).
+. "$(dirname "$0")/../cluster/lib.sh"
+. "$(dirname "$0")/../bench/summary.sh"
 command -v dnsperf >/dev/null || skip "dnsperf is missing"
 
-# 1. The module replica signs the zone; its signed zone file is then served
-#    by a stock-configured knotd as well, so both answer from the same data.
-make_key "$TMP/keys"
-port_mod=$(free_port)
-replica_setup "$TMP/module" "$port_mod" "$TMP/keys"
-knot_start "$TMP/module"
-wait_signed "$TMP/module"
-pid_mod=$KNOT_PID
+# 1. The module replica signs the zone (n = 1), or the group does (replica 1
+#    is measured); its signed zone file is then served by a stock-configured
+#    knotd as well, so both answer from the same data.
+if [ -z "$spec" ]; then
+	make_key "$TMP/keys"
+	port_mod=$(free_port)
+	replica_setup "$TMP/module" "$port_mod" "$TMP/keys"
+	knot_start "$TMP/module"
+	wait_signed "$TMP/module"
+	pid_mod=$KNOT_PID
+	label="mod-bftdns" prefix=read_n1
+else
+	IFS=: read -r gn gf gproto <<<"$spec"
+	[[ "$gn" =~ ^[0-9]+$ && "$gf" =~ ^[0-9]+$ && -n "$gproto" ]] ||
+		fail "--group wants N:F:PROTOCOL, not '$spec'"
+	cluster_keys "$TMP/group" "$gn" "$gf"
+	CLUSTER_PROTOCOL=$gproto
+	cluster_start
+	cluster_wait_all_links 300
+	cluster_wait_signed 600
+	port_mod=${CLUSTER_DNS_PORT[1]}
+	pid_mod=${CLUSTER_PID[1]}
+	label="replica 1 of $gn" prefix=read
+fi
 axfr "$port_mod" "$TMP/signed.zone"
 
 port_stock=$(free_port)
@@ -88,30 +119,42 @@ run() {
 	    END { printf "%.0f %.0f\n", qps, (after - before) / done }' "$TMP/dnsperf.out"
 }
 
-log "dnsperf -D -c $clients -T $threads -l $seconds, $rounds rounds each, alternating"
+log "dnsperf -D -c $clients -T $threads -l $seconds, $rounds rounds each, alternating;" \
+    "module side: $label${spec:+ (group $spec, idle)}"
 log "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 stock=() module=()
 for ((r = 1; r <= rounds; r++)); do
 	stock+=("$(run "$port_stock" "$pid_stock")")
 	module+=("$(run "$port_mod" "$pid_mod")")
 	log "round $r: stock ${stock[-1]% *} qps (${stock[-1]#* } ns CPU/query)," \
-	    "mod-bftdns ${module[-1]% *} qps (${module[-1]#* } ns CPU/query)"
+	    "$label ${module[-1]% *} qps (${module[-1]#* } ns CPU/query)"
 done
+log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "$(soa_serial "$port_mod")" = "$serial_mod" ] || fail "the module side's zone changed during the run"
 
-python3 - "${stock[*]}" "${module[*]}" <<'PY'
+python3 - "${stock[*]}" "${module[*]}" "$label" "$prefix" "$TMP/summary.tsv" <<'PY'
 import statistics, sys
 def split(arg):
     v = [float(x) for x in arg.split()]
     return v[0::2], v[1::2]
 sq, sc = split(sys.argv[1])
 mq, mc = split(sys.argv[2])
+label, prefix = sys.argv[3], sys.argv[4]
 s, m = statistics.median(sq), statistics.median(mq)
-print("bench-read: throughput: median stock %.0f qps, median mod-bftdns %.0f qps, ratio %.3f"
-      % (s, m, m / s))
+print("bench-read: throughput: median stock %.0f qps, median %s %.0f qps, ratio %.3f (target >= 0.98)"
+      % (s, label, m, m / s))
 cs, cm = statistics.median(sc), statistics.median(mc)
-print("bench-read: server CPU per query: stock %.0f ns, mod-bftdns %.0f ns; "
-      "read capacity ratio (stock CPU / module CPU) %.3f (target >= 0.98)" % (cs, cm, cs / cm))
+print("bench-read: server CPU per query: stock %.0f ns, %s %.0f ns; "
+      "read capacity ratio (stock CPU / module CPU) %.3f" % (cs, label, cm, cs / cm))
+with open(sys.argv[5], "w") as tsv:
+    tsv.write("%s_qps_ratio\t%.3f\n%s_cpu_ratio\t%.3f\n" % (prefix, m / s, prefix, cs / cm))
+    tsv.write("%s_stock_qps\t%.0f\n%s_module_qps\t%.0f\n" % (prefix, s, prefix, m))
 PY
+summary_merge "$TMP/summary.tsv"
 
-knot_stop "$pid_mod"
+if [ -n "$spec" ]; then
+	cluster_stop
+else
+	knot_stop "$pid_mod"
+fi
 knot_stop "$pid_stock"

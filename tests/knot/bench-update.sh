@@ -11,6 +11,10 @@
 # against stock knotd in the same minutes; updates go to replica 1 (a
 # correct one), ID=MODE makes replica ID misbehave (e.g. 2=invert-shares).
 #
+# Merged into build/bench/summary.tsv: update_n1_p50_ratio (n = 1 / stock),
+# update_<N>_<F>_<PROTOCOL>[_<ID>_<MODE>]_p50_ratio per group, and for the
+# group 4:1:optte also update_p50_ratio (group median / stock median).
+#
 #   bench-update.sh [--updates N] [--bits B] [--group N:F:P[:ID=MODE]]...
 set -euo pipefail
 
@@ -31,6 +35,7 @@ done
 
 # The cluster helpers include tests/knot/lib.sh (TMP, knot_start, ...).
 . "$(dirname "$0")/../cluster/lib.sh"
+. "$(dirname "$0")/../bench/summary.sh"
 
 mkdir -p "$TMP/keys"
 "$BFTDNS_KEYGEN" --zone example.com. --replicas 1 --faults 0 --bits "$bits" \
@@ -100,7 +105,7 @@ done
 [ "$("$KDIG" @127.0.0.1 -p "$port_mod" +short "n$((updates - 1)).example.com." A)" = 192.0.2.1 ] ||
 	fail "the last update is not served by the module replica"
 
-python3 - "$TMP/stock.us" "$TMP/module.us" <<'PY'
+python3 - "$TMP/stock.us" "$TMP/module.us" "$TMP/summary.tsv" <<'PY'
 import statistics, sys
 def stats(path):
     v = sorted(int(x) / 1000 for x in open(path))
@@ -109,6 +114,7 @@ s, m = stats(sys.argv[1]), stats(sys.argv[2])
 print("bench-update: stock knotd (own DDNS + signing): median %.1f ms, p95 %.1f, max %.1f" % s)
 print("bench-update: knotd + mod-bftdns (n = 1):       median %.1f ms, p95 %.1f, max %.1f" % m)
 print("bench-update: ratio of medians module / stock %.2f" % (m[0] / s[0]))
+open(sys.argv[3], "a").write("update_n1_p50_ratio\t%.3f\n" % (m[0] / s[0]))
 PY
 
 # group_keys DIR N F: cluster_keys with this benchmark's key size.
@@ -147,17 +153,23 @@ for spec in "${groups[@]}"; do
 		block "$port_stock" "stock-$label" "$((100000 * g + done_))" 10
 		block "${CLUSTER_DNS_PORT[1]}" "$label" "$done_" 10
 	done
-	python3 - "$TMP/stock-$label.us" "$TMP/$label.us" "$spec" <<'PY'
-import statistics, sys
+	python3 - "$TMP/stock-$label.us" "$TMP/$label.us" "$spec" "$TMP/summary.tsv" <<'PY'
+import re, statistics, sys
 def stats(path):
     v = sorted(int(x) / 1000 for x in open(path))
     return statistics.median(v), v[int(0.95 * (len(v) - 1))], v[-1]
 s, m = stats(sys.argv[1]), stats(sys.argv[2])
+spec = sys.argv[3]
 print("bench-update: group %-24s median %6.1f ms, p95 %6.1f | stock same minutes: median %5.1f ms, p95 %5.1f | ratio of medians %.2f"
-      % (sys.argv[3], m[0], m[1], s[0], s[1], m[0] / s[0]))
+      % (spec, m[0], m[1], s[0], s[1], m[0] / s[0]))
+with open(sys.argv[4], "a") as tsv:
+    tsv.write("update_%s_p50_ratio\t%.3f\n" % (re.sub(r"[^A-Za-z0-9]+", "_", spec), m[0] / s[0]))
+    if spec == "4:1:optte":
+        tsv.write("update_p50_ratio\t%.3f\n" % (m[0] / s[0]))
 PY
 	cluster_stop
 done
+summary_merge "$TMP/summary.tsv"
 grep -o 'batches = .*' <("$KNOTC" -c "$TMP/module/knot.conf" zone-stats example.com. mod-bftdns) |
 	sed 's/^/bench-update: module /' || true
 knot_stop "$pid_mod"
