@@ -26,7 +26,8 @@
 # target >= 0.5), update_tput_group_ups, update_tput_stock_ups,
 # cpu_per_update_vs_floor (target <= 1.5), cpu_per_update_group_ms,
 # cpu_per_update_stock_ms, cpu_floor_per_update_ms, rrsigs_per_update,
-# share_cpu_ms.
+# share_cpu_ms, updates_per_batch (acknowledged updates / batches replica 1
+# applied in the block).
 #
 #   throughput.sh [--quick] [--rounds R] [--updates U] [--outstanding Q]
 #                 [--bits B] [--group N:F:PROTOCOL] [--target all|1]
@@ -111,10 +112,12 @@ cpu_ticks() {
 	echo "$sum"
 }
 
-# signatures: RRSIGs replica 1 had threshold-signed so far (its counter).
-signatures() {
+# counters: "SIGNATURES BATCHES": RRSIGs replica 1 had threshold-signed and
+# batches it had applied so far (its counters).
+counters() {
 	"$KNOTC" -c "$CLUSTER_DIR/replica-1/knot.conf" -f zone-stats example.com. mod-bftdns |
-		awk -F' = ' '/mod-bftdns.signatures/ { print $2; found = 1 } END { if (!found) print "none" }'
+		awk -F' = ' '/mod-bftdns.signatures =/ { s = $2 } /mod-bftdns.batches =/ { b = $2 }
+		             END { if (s == "" || b == "") print "none"; else print s, b }'
 }
 
 # same_serial: every replica serves the same SOA serial.
@@ -146,24 +149,35 @@ acked() {
 	                   sum += substr($0, RSTART + 8, RLENGTH - 8) } END { print sum + 0 }'
 }
 
-# block_stock ROUND: U updates to stock knotd; prints "UPS CPU_MS_PER_UPDATE".
+# stock_batches: the DDNS batches stock knotd logged so far (Knot takes every
+# queued UPDATE into one change).
+stock_batches() {
+	grep -c 'DDNS, finished, serial' "$TMP/stock/knot.log" || true
+}
+
+# block_stock ROUND: U updates to stock knotd; prints "UPS CPU_MS_PER_UPDATE
+# UPDATES_PER_BATCH".
 block_stock() {
-	local r=$1 t0 t1 c0 c1 ok
+	local r=$1 t0 t1 c0 c1 b0 b1 ok
 	update_file "$TMP/stock-$r.upd" "s$r-" 0 "$updates"
+	b0=$(stock_batches)
 	c0=$(cpu_ticks "$STOCK_PID")
 	t0=$(date +%s%N)
 	dnsperf_run "$port_stock" "$TMP/stock-$r.upd" "$outstanding" "$TMP/stock-$r.out"
 	wait $! || { cat "$TMP/stock-$r.out" >&2; fail "dnsperf against stock knotd failed"; }
 	t1=$(date +%s%N)
 	c1=$(cpu_ticks "$STOCK_PID")
+	b1=$(stock_batches)
 	ok=$(acked "$TMP/stock-$r.out")
 	[ "$ok" -gt 0 ] || { cat "$TMP/stock-$r.out" >&2; fail "stock knotd acknowledged no update"; }
 	[ "$ok" = "$updates" ] || log "note: stock knotd acknowledged $ok of $updates updates" >&2
-	awk -v ok="$ok" -v ns=$((t1 - t0)) -v cpu=$((c1 - c0)) -v hz="$ticks" \
-		'BEGIN { printf "%.1f %.3f\n", ok / (ns / 1e9), cpu * 1000 / hz / ok }'
+	awk -v ok="$ok" -v ns=$((t1 - t0)) -v cpu=$((c1 - c0)) -v hz="$ticks" -v batches=$((b1 - b0)) \
+		'BEGIN { printf "%.1f %.3f %.2f\n", ok / (ns / 1e9), cpu * 1000 / hz / ok,
+		         (batches > 0 ? ok / batches : 0) }'
 }
 
-# block_group ROUND: U updates to the group; prints "UPS CPU_MS_PER_UPDATE RRSIGS_PER_UPDATE".
+# block_group ROUND: U updates to the group; prints "UPS CPU_MS_PER_UPDATE
+# RRSIGS_PER_UPDATE UPDATES_PER_BATCH".
 block_group() {
 	local r=$1 t0 t1 c0 c1 s0 s1 ok i targets=() pids=() outs=() per q from=0 perf_pid=
 	if [ "$target" = all ]; then
@@ -174,7 +188,8 @@ block_group() {
 	per=$((updates / ${#targets[@]}))
 	q=$((outstanding / ${#targets[@]}))
 	((q >= 1)) || q=1
-	s0=$(signatures)
+	s0=$(counters)
+	[ "$s0" != none ] || fail "replica 1 has no signatures counter (an older module?)"
 	c0=$(cpu_ticks "${CLUSTER_PID[@]}")
 	if [ "$perf" = 1 ] && [ "$r" = "$rounds" ]; then
 		perf record -q -g -p "${CLUSTER_PID[1]}" -o "$TMP/perf.data" >"$TMP/perf.log" 2>&1 &
@@ -197,17 +212,18 @@ block_group() {
 	t1=$(date +%s%N)
 	wait_for 600 same_serial || fail "the replicas did not all apply the block"
 	c1=$(cpu_ticks "${CLUSTER_PID[@]}")
-	s1=$(signatures)
+	s1=$(counters)
 	if [ -n "$perf_pid" ]; then
 		kill -INT "$perf_pid"
 		wait "$perf_pid" || true
 	fi
-	[ "$s0" != none ] || fail "replica 1 has no signatures counter (an older module?)"
 	ok=$(acked "${outs[@]}")
 	[ "$ok" -gt 0 ] || { cat "${outs[@]}" >&2; fail "the group acknowledged no update"; }
 	[ "$ok" = "$updates" ] || log "note: the group acknowledged $ok of $updates updates" >&2
-	awk -v ok="$ok" -v ns=$((t1 - t0)) -v cpu=$((c1 - c0)) -v hz="$ticks" -v sigs=$((s1 - s0)) \
-		'BEGIN { printf "%.1f %.3f %.3f\n", ok / (ns / 1e9), cpu * 1000 / hz / ok, sigs / ok }'
+	awk -v ok="$ok" -v ns=$((t1 - t0)) -v cpu=$((c1 - c0)) -v hz="$ticks" \
+		-v sigs=$((${s1% *} - ${s0% *})) -v batches=$((${s1#* } - ${s0#* })) \
+		'BEGIN { printf "%.1f %.3f %.3f %.2f\n", ok / (ns / 1e9), cpu * 1000 / hz / ok, sigs / ok,
+		         (batches > 0 ? ok / batches : 0) }'
 }
 
 # share_ms: CPU ms of one share x^(2 Delta s_i) at this key size, n = 4 column
@@ -244,19 +260,19 @@ import statistics, sys
 rows = [[float(x) for x in line.split()] for line in open(sys.argv[1])]
 n, f = int(sys.argv[2]), int(sys.argv[3])
 out = []
-print("| round | stock upd/s | group upd/s | ratio | stock CPU ms/upd | group CPU ms/upd "
-      "| RRSIGs/upd | share ms | floor ms/upd | group CPU / floor |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-for r, sups, scpu, gups, gcpu, sigs, share in rows:
+print("| round | stock upd/s | group upd/s | ratio | upd/batch stock | upd/batch group "
+      "| stock CPU ms/upd | group CPU ms/upd | RRSIGs/upd | share ms | floor ms/upd | group CPU / floor |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for r, sups, scpu, sbatch, gups, gcpu, sigs, per_batch, share in rows:
     floor = sigs * (f + 1) * share
     vs = gcpu / floor if floor > 0 else float("nan")
-    out.append((sups, scpu, gups, gcpu, sigs, share, floor, gups / sups, vs))
-    print("| %d | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f | %.3f | %.2f | %.2f |"
-          % (r, sups, gups, gups / sups, scpu, gcpu, sigs, share, floor, vs))
+    out.append((sups, scpu, gups, gcpu, sigs, share, floor, gups / sups, vs, per_batch, sbatch))
+    print("| %d | %.1f | %.1f | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f | %.3f | %.2f | %.2f |"
+          % (r, sups, gups, gups / sups, sbatch, per_batch, scpu, gcpu, sigs, share, floor, vs))
 med = [statistics.median(col) for col in zip(*out)]
-sups, scpu, gups, gcpu, sigs, share, floor, ratio, vs = med
-print("| median | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f | %.3f | %.2f | %.2f |"
-      % (sups, gups, ratio, scpu, gcpu, sigs, share, floor, vs))
+sups, scpu, gups, gcpu, sigs, share, floor, ratio, vs, per_batch, sbatch = med
+print("| median | %.1f | %.1f | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f | %.3f | %.2f | %.2f |"
+      % (sups, gups, ratio, sbatch, per_batch, scpu, gcpu, sigs, share, floor, vs))
 print("throughput: group / stock updates/s %.2f (target >= 0.5): group %.1f, stock %.1f updates/s"
       % (ratio, gups, sups))
 print("throughput: group CPU per update %.2f ms = %.2f x the crypto floor %.2f ms "
@@ -273,7 +289,8 @@ with open(sys.argv[4], "w") as tsv:
                         ("cpu_per_update_stock_ms", "%.3f" % scpu),
                         ("cpu_floor_per_update_ms", "%.3f" % floor),
                         ("rrsigs_per_update", "%.2f" % sigs),
-                        ("share_cpu_ms", "%.3f" % share)):
+                        ("share_cpu_ms", "%.3f" % share),
+                        ("updates_per_batch", "%.2f" % per_batch)):
         tsv.write("%s\t%s\n" % (name, value))
 PY
 summary_merge "$TMP/summary.tsv"
@@ -284,7 +301,7 @@ if [ "$perf" = 1 ]; then
 	report="$(dirname "$SUMMARY_TSV")/throughput-perf.txt"
 	{
 		echo "# perf record -g -p <replica 1> during the last group block; by DSO, then by symbol (self time)"
-		perf report -i "$TMP/perf.data" --stdio --no-children --sort dso 2>/dev/null |
+		perf report -i "$TMP/perf.data" --stdio --no-children --sort dso -g none 2>/dev/null |
 			grep -v '^#' | grep -v '^$' | grep '%' | head -n 15
 		echo
 		perf report -i "$TMP/perf.data" --stdio --no-children --sort dso,symbol -g none 2>/dev/null |
