@@ -27,6 +27,7 @@
 
 void bftdns_apply_deliver(bftdns_t *ctx, bftdns_batch_t *batch)
 {
+	uatomic_inc(&ctx->batches_queued);
 	bftdns_queue_push(&ctx->delivered, &batch->node);
 }
 

@@ -76,6 +76,7 @@ typedef struct bftdns {
 
 	uint64_t batches_delivered;     /*!< Order thread (n = 1) or core thread (n > 1). */
 	uint64_t batches_applied;       /*!< Set by the apply thread (uatomic). */
+	uint64_t batches_queued;        /*!< Handed to the apply thread by this instance (uatomic). */
 	uint64_t last_batch_seq;        /*!< Last batch applied, 0: none (apply thread, uatomic). */
 	uint64_t last_batch_time;       /*!< Its agreed time, Unix seconds (apply thread, uatomic). */
 	uint64_t sign_passes;           /*!< Batches with a signing pass applied (apply thread, uatomic). */
