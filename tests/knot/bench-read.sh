@@ -13,8 +13,16 @@
 # build/bench/summary.tsv: read_qps_ratio and read_cpu_ratio with --group,
 # read_n1_qps_ratio and read_n1_cpu_ratio without.
 #
+# With --group and --update-rate U, updates flow while dnsperf reads: U
+# TSIG-signed UPDATEs per second (dnsperf -u -Q U, a new name each) go to
+# replica 2 of the group, so that replica 1 applies and signs every batch
+# (its shares) but takes no UPDATE itself; stock knotd then signs the zone
+# itself (tests/bench/stock.sh, RSASHA256 of the group's size, 1024) and
+# gets the same update stream during its rounds. Metrics read_busy_qps_ratio
+# and read_busy_cpu_ratio (the latter includes the update work).
+#
 #   bench-read.sh [--seconds S] [--rounds R] [--clients C] [--threads T]
-#                 [--group N:F:PROTOCOL] [--quick]
+#                 [--group N:F:PROTOCOL [--update-rate U]] [--quick]
 #
 # --quick: 2 rounds of 1 s (a smoke run).
 #
@@ -27,10 +35,11 @@ export KNOT_PREFIX=${KNOT_PREFIX:-$top/build/knot}
 export BFTDNS_MODULE=${BFTDNS_MODULE:-$top/build/meson/module/mod-bftdns.so}
 export BFTDNS_KEYGEN=${BFTDNS_KEYGEN:-$top/build/meson/coordinator/tools/bftdns-keygen}
 
-seconds=5 rounds=3 clients=8 threads=2 spec=
+seconds=5 rounds=3 clients=8 threads=2 spec= rate=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--group)   spec=$2; shift 2 ;;
+		--update-rate) rate=$2; shift 2 ;;
 		--quick)   seconds=1 rounds=2; shift ;;
 		--seconds) seconds=$2; shift 2 ;;
 		--rounds)  rounds=$2; shift 2 ;;
@@ -43,7 +52,10 @@ done
 # The cluster helpers include tests/knot/lib.sh (TMP, knot_start, ...).
 . "$(dirname "$0")/../cluster/lib.sh"
 . "$(dirname "$0")/../bench/summary.sh"
+. "$(dirname "$0")/../bench/stock.sh"
 command -v dnsperf >/dev/null || skip "dnsperf is missing"
+[[ "$rate" =~ ^[0-9]+$ ]] || fail "--update-rate wants a number of updates per second"
+[ "$rate" = 0 ] || [ -n "$spec" ] || fail "--update-rate needs --group"
 
 # 1. The module replica signs the zone (n = 1), or the group does (replica 1
 #    is measured); its signed zone file is then served by a stock-configured
@@ -68,10 +80,15 @@ else
 	port_mod=${CLUSTER_DNS_PORT[1]}
 	pid_mod=${CLUSTER_PID[1]}
 	label="replica 1 of $gn" prefix=read
+	[ "$rate" = 0 ] || { [ "$gn" -ge 2 ] || fail "--update-rate needs a group of 2 or more"; prefix=read_busy; }
 fi
 axfr "$port_mod" "$TMP/signed.zone"
 
 port_stock=$(free_port)
+if [ "$rate" != 0 ]; then
+	stock_start "$TMP/stock" "$port_stock" 1024
+	pid_stock=$STOCK_PID
+else
 mkdir -p "$TMP/stock"
 cp "$TMP/signed.zone" "$TMP/stock/example.com.zone"
 cat >"$TMP/stock/knot.conf" <<CONF
@@ -90,8 +107,10 @@ zone:
 CONF
 knot_start "$TMP/stock"
 pid_stock=$KNOT_PID
+fi
 serial_mod=$(soa_serial "$port_mod")
-[ "$(soa_serial "$port_stock")" = "$serial_mod" ] || fail "the two servers serve different serials"
+[ "$rate" != 0 ] || [ "$(soa_serial "$port_stock")" = "$serial_mod" ] ||
+	fail "the two servers serve different serials"
 
 # Queries: answers, a delegation-free NODATA, an NXDOMAIN; DNSSEC OK set.
 printf '%s\n' "www.example.com A" "www.example.com AAAA" "mail.example.com MX" \
@@ -107,12 +126,29 @@ cpu_ns() {
 # Throughput is what clients see, but on a shared machine it moves with
 # everything else that runs; the server's CPU time per answered query
 # measures what the module adds to each query and drifts far less.
+#
+# run PORT PID [UPDATE-PORT LABEL]: with an update port, UPDATEs flow to it
+# at the --update-rate while dnsperf reads (their outcome in TMP/LABEL.upd.out).
 run() {
-	local before after
+	local before after upd_pid=
+	if [ -n "${3:-}" ]; then
+		# More names than the rate can use up; stopped after the read.
+		awk -v p="$4-" -v count=$((rate * (seconds + 5))) 'BEGIN { for (i = 0; i < count; i++)
+		    printf "example.com\nadd %s%d 300 A 192.0.2.1\nsend\n", p, i }' >"$TMP/$4.upd"
+		dnsperf -u -s 127.0.0.1 -p "$3" -d "$TMP/$4.upd" -n 1 -Q "$rate" -q 16 -t 30 \
+			-y "hmac-sha256:$TSIG_NAME:$TSIG_SECRET" >"$TMP/$4.upd.out" 2>&1 &
+		upd_pid=$!
+		CLUSTER_BG+=("$upd_pid")
+	fi
 	before=$(cpu_ns "$2")
 	dnsperf -s 127.0.0.1 -p "$1" -d "$TMP/queries" -D -c "$clients" -T "$threads" \
 		-l "$seconds" >"$TMP/dnsperf.out" 2>&1 || { cat "$TMP/dnsperf.out" >&2; fail "dnsperf failed"; }
 	after=$(cpu_ns "$2")
+	if [ -n "$upd_pid" ]; then
+		# dnsperf prints its statistics when interrupted.
+		kill -INT "$upd_pid" 2>/dev/null || true
+		wait "$upd_pid" || true
+	fi
 	grep -q 'Queries lost: *0 ' "$TMP/dnsperf.out" || log "note: $(grep 'Queries lost' "$TMP/dnsperf.out")"
 	awk -v before="$before" -v after="$after" '/Queries completed:/ { done = $3 }
 	    /Queries per second:/ { qps = $4 }
@@ -120,17 +156,36 @@ run() {
 }
 
 log "dnsperf -D -c $clients -T $threads -l $seconds, $rounds rounds each, alternating;" \
-    "module side: $label${spec:+ (group $spec, idle)}"
+    "module side: $label${spec:+ (group $spec, $([ "$rate" = 0 ] && echo idle ||
+    echo "$rate updates/s to replica 2"))}"
 log "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 stock=() module=()
+# updated OUT: "N/S" UPDATEs acknowledged per second of the read in dnsperf's output.
+updated() {
+	awk -v s="$seconds" '/Response codes:/ { if (match($0, /NOERROR [0-9]+/)) n = substr($0, RSTART + 8, RLENGTH - 8) }
+	                     END { printf "%.0f", n / s }' "$1"
+}
 for ((r = 1; r <= rounds; r++)); do
-	stock+=("$(run "$port_stock" "$pid_stock")")
-	module+=("$(run "$port_mod" "$pid_mod")")
-	log "round $r: stock ${stock[-1]% *} qps (${stock[-1]#* } ns CPU/query)," \
-	    "$label ${module[-1]% *} qps (${module[-1]#* } ns CPU/query)"
+	if [ "$rate" = 0 ]; then
+		stock+=("$(run "$port_stock" "$pid_stock")")
+		module+=("$(run "$port_mod" "$pid_mod")")
+		log "round $r: stock ${stock[-1]% *} qps (${stock[-1]#* } ns CPU/query)," \
+		    "$label ${module[-1]% *} qps (${module[-1]#* } ns CPU/query)"
+	else
+		stock+=("$(run "$port_stock" "$pid_stock" "$port_stock" "s$r")")
+		module+=("$(run "$port_mod" "$pid_mod" "${CLUSTER_DNS_PORT[2]}" "g$r")")
+		log "round $r: stock ${stock[-1]% *} qps (${stock[-1]#* } ns CPU/query," \
+		    "$(updated "$TMP/s$r.upd.out") updates/s acknowledged)," \
+		    "$label ${module[-1]% *} qps (${module[-1]#* } ns CPU/query," \
+		    "$(updated "$TMP/g$r.upd.out") updates/s acknowledged by the group)"
+	fi
 done
 log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-[ "$(soa_serial "$port_mod")" = "$serial_mod" ] || fail "the module side's zone changed during the run"
+if [ "$rate" = 0 ]; then
+	[ "$(soa_serial "$port_mod")" = "$serial_mod" ] || fail "the module side's zone changed during the run"
+else
+	[ "$(soa_serial "$port_mod")" != "$serial_mod" ] || fail "no update reached replica 1 during the run"
+fi
 
 python3 - "${stock[*]}" "${module[*]}" "$label" "$prefix" "$TMP/summary.tsv" <<'PY'
 import statistics, sys
@@ -141,8 +196,8 @@ sq, sc = split(sys.argv[1])
 mq, mc = split(sys.argv[2])
 label, prefix = sys.argv[3], sys.argv[4]
 s, m = statistics.median(sq), statistics.median(mq)
-print("bench-read: throughput: median stock %.0f qps, median %s %.0f qps, ratio %.3f (target >= 0.98)"
-      % (s, label, m, m / s))
+print("bench-read: throughput: median stock %.0f qps, median %s %.0f qps, ratio %.3f%s"
+      % (s, label, m, m / s, " (target >= 0.98)" if prefix == "read" else ""))
 cs, cm = statistics.median(sc), statistics.median(mc)
 print("bench-read: server CPU per query: stock %.0f ns, %s %.0f ns; "
       "read capacity ratio (stock CPU / module CPU) %.3f" % (cs, label, cm, cs / cm))
