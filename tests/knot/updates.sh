@@ -126,6 +126,14 @@ wait_log "$TMP/r1/knot.log" 'control transaction refused, changes are ordered by
 	fail "no log line for the refused control transaction"
 log "knotc zone-begin refused: $out"
 
+# So is knotc zone-reload: the zone file is not a source of changes.
+if out=$("$KNOTC" -c "$TMP/r1/knot.conf" zone-reload example.com. 2>&1); then
+	fail "knotc zone-reload was accepted on a replicated zone"
+fi
+wait_log "$TMP/r1/knot.log" 'zone reload refused, changes are ordered by module mod-bftdns' ||
+	fail "no log line for the refused zone reload"
+log "knotc zone-reload refused: $out"
+
 # The module's counters in knotc zone-stats.
 stats=$("$KNOTC" -c "$TMP/r1/knot.conf" zone-stats example.com. mod-bftdns 2>&1)
 grep -q 'updates-applied = [1-9]' <<<"$stats" || fail "no updates-applied counter: $stats"
