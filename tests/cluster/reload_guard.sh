@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
+# reload_guard.sh [POLICY]
+#
 # An edited zone file cannot make one replica diverge (knot-patch/0010).
 #
-# Four replicas (f = 1), TSIG-signed UPDATEs. Replica 2's zone file is
+# Four replicas (f = 1), TSIG-signed UPDATEs, every replica with
+# zonefile-load POLICY (whole, Knot's default; difference; or
+# difference-no-serial, with journal-content all). Replica 2's zone file is
 # edited (a record added, the SOA serial raised), then:
 #  1. knotc zone-reload of the zone, of all zones, and with -f: refused, with
 #     the log line saying why; the record is served by no replica.
@@ -16,6 +20,14 @@
 # ordered changes). And conf-check refuses reverse-generate and catalog-role
 # generate for a replicated zone, with a sentence.
 . "$(dirname "$0")/lib.sh"
+
+policy=${1:-whole}
+case "$policy" in
+	whole) zone_items= ;;
+	difference) zone_items='zonefile-load: difference' ;;
+	difference-no-serial) zone_items='zonefile-load: difference-no-serial\n    journal-content: all' ;;
+	*) fail "unknown zonefile-load policy '$policy'" ;;
+esac
 
 cluster_keys "$TMP" 4 1
 r2="$TMP/replica-2"
@@ -96,6 +108,10 @@ no_stop() {
 # --- conf-check: settings that cannot be made safe --------------------------
 for i in 1 2 3 4; do
 	cluster_conf "$i"
+	if [ -n "$zone_items" ]; then
+		sed -i "s|^    module: mod-bftdns/default\$|&\n    $zone_items|" "$TMP/replica-$i/knot.conf"
+		grep -q "zonefile-load: $policy\$" "$TMP/replica-$i/knot.conf" || fail "no zonefile-load in the conf"
+	fi
 done
 # refused_conf ITEM-LINE SENTENCE: conf-check refuses the zone with ITEM-LINE.
 refused_conf() {
@@ -119,7 +135,7 @@ update 1 "${CLUSTER_DNS_PORT[1]}"
 wait_for 300 served_by_all name-1.example.com. 192.0.2.1 || fail "UPDATE 1 not applied by all"
 cluster_wait_same_zone "$TMP/start"
 s0=$(soa_serial "${CLUSTER_DNS_PORT[1]}")
-log "4 replicas up, signed, one UPDATE applied: serial $s0"
+log "4 replicas up (zonefile-load: $policy), signed, one UPDATE applied: serial $s0"
 
 # --- 1. knotc zone-reload refused --------------------------------------------
 edit_zonefile rogue.example.com.
