@@ -186,12 +186,19 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 	 * if the batch is a checkpoint (digest.h); they change nothing. */
 	bftdns_digest_after_batch(ctx, batch, ret);
 
+	/* A READ's query may be answered once the zone is the state after its
+	 * batch: applied, or failed the same way on every replica. Not if the
+	 * zone went to a new instance (reload) before this batch was in it. */
+	uint16_t read_rcode = (apply_may_retry(ret) || ret == KNOT_ECONNABORTED) ?
+	                      KNOT_RCODE_SERVFAIL : KNOT_RCODE_NOERROR;
+
 	/* The rcodes are in the order of the UPDATEs in the batch. */
 	size_t next = 0;
 	for (size_t i = 0; i < batch->count; i++) {
 		bftdns_request_t *request = batch->requests[i];
 		if (request->kind != BFTDNS_OP_UPDATE) {
-			bftdns_request_finish(request, KNOT_RCODE_NOERROR);
+			bftdns_request_finish(request, (request->kind == BFTDNS_OP_READ) ?
+			                      read_rcode : KNOT_RCODE_NOERROR);
 			continue;
 		}
 		uint16_t rcode = refused[i];

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "module/batch.h"
+#include "module/read.h"
 
 bftdns_request_t *bftdns_request_update(knotd_update_t *client)
 {
@@ -35,6 +36,25 @@ bftdns_request_t *bftdns_request_sign(void)
 	return request;
 }
 
+bftdns_request_t *bftdns_request_read(struct bftdns_reads *reads, uint64_t id)
+{
+	bftdns_request_t *request = calloc(1, sizeof(*request));
+	if (request != NULL) {
+		request->kind = BFTDNS_OP_READ;
+		request->read_id = id;
+		request->reads = reads;
+	}
+	return request;
+}
+
+void bftdns_request_free(bftdns_request_t *request)
+{
+	if (request != NULL) {
+		free(request->owned_wire);
+		free(request);
+	}
+}
+
 void bftdns_request_finish(bftdns_request_t *request, uint16_t rcode)
 {
 	if (request == NULL) {
@@ -44,8 +64,10 @@ void bftdns_request_finish(bftdns_request_t *request, uint16_t rcode)
 		/* A client that went away is not our failure. */
 		(void)knotd_update_reply(request->client, rcode);
 	}
-	free(request->owned_wire);
-	free(request);
+	if (request->kind == BFTDNS_OP_READ) {
+		bftdns_read_done(request->reads, request->read_id, rcode == KNOT_RCODE_NOERROR);
+	}
+	bftdns_request_free(request);
 }
 
 bftdns_batch_t *bftdns_batch_new(size_t capacity)

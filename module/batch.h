@@ -27,7 +27,10 @@ typedef enum {
 	BFTDNS_OP_UPDATE = 1,  /*!< A client's UPDATE message. */
 	BFTDNS_OP_SIGN   = 2,  /*!< Sign the zone: initial signing, RRSIG refresh. */
 	BFTDNS_OP_DIGEST = 3,  /*!< A replica's zone digest after a batch (digest.h). */
+	BFTDNS_OP_READ   = 4,  /*!< An ordered read's place in the order (read.h): no change. */
 } bftdns_op_kind_t;
+
+struct bftdns_reads;
 
 /*! A request on its way through ordering and apply. */
 typedef struct {
@@ -41,6 +44,9 @@ typedef struct {
 	struct sockaddr_storage remote; /*!< The client's address as its replica saw
 	                                     it (AF_UNSPEC: not known). */
 	unsigned origin;         /*!< DIGEST: the replica that reported it (0-based). */
+	uint64_t read_id;        /*!< READ: its id, unique to the replica that made it. */
+	struct bftdns_reads *reads; /*!< READ: the waiting query's table (read.h), or
+	                                 NULL if it waits elsewhere (a peer's READ). */
 } bftdns_request_t;
 
 /*! An ordered batch: the same requests, order and time on every replica. */
@@ -56,9 +62,17 @@ typedef struct {
 
 bftdns_request_t *bftdns_request_update(knotd_update_t *client);
 bftdns_request_t *bftdns_request_sign(void);
+bftdns_request_t *bftdns_request_read(struct bftdns_reads *reads, uint64_t id);
 
-/*! Answers the client (if any) with rcode and frees the request. */
+/*!
+ * Answers the client (if any) with rcode and frees the request. A READ's
+ * waiting query is told whether it may be answered (rcode NOERROR: its
+ * batch and every one before it are applied) or not.
+ */
 void bftdns_request_finish(bftdns_request_t *request, uint16_t rcode);
+
+/*! Frees a request whose delivered copy answers it (a submitted proposal or READ). */
+void bftdns_request_free(bftdns_request_t *request);
 
 bftdns_batch_t *bftdns_batch_new(size_t capacity);
 

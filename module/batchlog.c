@@ -20,13 +20,21 @@
 
 int bftdns_batchlog_write(FILE *log, const bftdns_batch_t *batch)
 {
+	/* A READ changes nothing and has no client on replay: not logged. */
+	size_t count = 0;
+	for (size_t i = 0; i < batch->count; i++) {
+		count += (batch->requests[i]->kind != BFTDNS_OP_READ) ? 1 : 0;
+	}
 	if (fprintf(log, "batch %"PRIu64" %"PRIu64" %zu\n",
-	            batch->seq, batch->now, batch->count) < 0) {
+	            batch->seq, batch->now, count) < 0) {
 		return KNOT_EFEWDATA;
 	}
 
 	for (size_t i = 0; i < batch->count; i++) {
 		const bftdns_request_t *request = batch->requests[i];
+		if (request->kind == BFTDNS_OP_READ) {
+			continue;
+		}
 		if (request->kind == BFTDNS_OP_SIGN) {
 			fputs("sign\n", log);
 			continue;

@@ -11,11 +11,14 @@
  * replicated zone: its UPDATEs are taken out of Knot's hands (intake.c),
  * ordered (order.c; the atomic broadcast with n > 1), applied through Knot's
  * own DDNS and DNSSEC code at the batch's time (apply.c) and signed by the
- * threshold signer (signer.c). Queries are answered by Knot, untouched.
+ * threshold signer (signer.c). Queries are answered by Knot, untouched,
+ * unless ordered-reads is on: then each waits for a READ of its own to be
+ * ordered and applied first (read.c).
  * See doc/knot-integration.md and module/bftdns.rst.
  */
 
 #include <stdlib.h>
+#include <sys/random.h>
 
 #include "knot/module.h"
 #include "module/apply.h"
@@ -26,6 +29,7 @@
 #include "module/digest.h"
 #include "module/intake.h"
 #include "module/order.h"
+#include "module/read.h"
 #include "module/replica.h"
 #include "module/signer.h"
 #include "module/statedir.h"
@@ -46,6 +50,10 @@ static const struct {
 	[BFTDNS_CTR_PEERS_UP]   = { "peers-up" },
 	[BFTDNS_CTR_LINK_UPS]   = { "link-ups", true },
 	[BFTDNS_CTR_SIGNATURES] = { "signatures" },
+	[BFTDNS_CTR_READS_ORDERED]   = { "reads-ordered" },
+	[BFTDNS_CTR_READS_TIMED_OUT] = { "reads-timed-out" },
+	[BFTDNS_CTR_READS_REFUSED]   = { "reads-refused" },
+	[BFTDNS_CTR_READS_FAILED]    = { "reads-failed" },
 };
 
 static void bftdns_free(bftdns_t *ctx)
@@ -59,6 +67,8 @@ static void bftdns_free(bftdns_t *ctx)
 	bftdns_apply_stop(ctx);
 	bftdns_checkpoint_free(ctx);
 	bftdns_digest_free(ctx);
+	/* After apply: it wakes the READs it drops while stopping. */
+	bftdns_reads_free(ctx->reads);
 	bftdns_queue_deinit(&ctx->intake);
 	bftdns_queue_deinit(&ctx->delivered);
 	bftdns_signer_free(ctx->signer);
@@ -68,6 +78,23 @@ static void bftdns_free(bftdns_t *ctx)
 	bftdns_conf_clear(&ctx->conf);
 	free(ctx->state_dir);
 	free(ctx);
+}
+
+/*!
+ * ordered-reads: at most half of knotd's workers wait for reads at once, so
+ * that the others go on answering (other zones, UPDATEs, the refused reads).
+ * Read ids start at a random point: a READ of an earlier incarnation that
+ * is delivered after a restart must not wake a query of this one.
+ */
+static int reads_init(bftdns_t *ctx)
+{
+	unsigned limit = knotd_mod_threads(ctx->mod) / 2;
+	uint32_t incarnation = 0;
+	if (getrandom(&incarnation, sizeof(incarnation), 0) != sizeof(incarnation)) {
+		incarnation = (uint32_t)(uintptr_t)ctx;
+	}
+	return bftdns_reads_init(&ctx->reads, (limit > 0) ? limit : 1,
+	                         (uint64_t)incarnation << 32);
 }
 
 int bftdns_load(knotd_mod_t *mod)
@@ -127,6 +154,14 @@ int bftdns_load(knotd_mod_t *mod)
 		}
 	}
 
+	if (ctx->conf.ordered_reads) {
+		ret = reads_init(ctx);
+		if (ret != KNOT_EOK) {
+			bftdns_free(ctx);
+			return ret;
+		}
+	}
+
 	if ((ctx->conf.replicas > 1 && (ret = bftdns_statedir_init(ctx)) != KNOT_EOK) ||
 	    (ret = bftdns_digest_init(ctx)) != KNOT_EOK ||
 	    (ret = bftdns_checkpoint_init(ctx)) != KNOT_EOK ||
@@ -144,6 +179,9 @@ int bftdns_load(knotd_mod_t *mod)
 	if (ret == KNOT_EOK) {
 		ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, bftdns_intake_hook);
 	}
+	if (ret == KNOT_EOK && ctx->conf.ordered_reads) {
+		ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, bftdns_read_hook);
+	}
 	if (ret != KNOT_EOK) {
 		bftdns_free(ctx);
 		return ret;
@@ -159,9 +197,10 @@ int bftdns_load(knotd_mod_t *mod)
 	unsigned algorithm, key_tag, bits;
 	bftdns_signer_describe(ctx->signer, &algorithm, &key_tag, &bits);
 	knotd_mod_log(mod, LOG_INFO, "active, replica %u of %u (f = %u), signing protocol %s, "
-	              "key tag %u (algorithm %u, %u bits)",
+	              "key tag %u (algorithm %u, %u bits)%s",
 	              ctx->conf.replica_id, ctx->conf.replicas, ctx->conf.faults,
-	              shoup_strategy_name(ctx->conf.protocol), key_tag, algorithm, bits);
+	              shoup_strategy_name(ctx->conf.protocol), key_tag, algorithm, bits,
+	              ctx->conf.ordered_reads ? ", ordered reads" : "");
 	return KNOT_EOK;
 }
 

@@ -18,7 +18,9 @@
  *                                    delivers            signer.c signs, replies
  *
  * With n = 1 the order step delivers each batch at once; with n > 1 the
- * atomic broadcast of the coordinator takes its place. Applying and signing
+ * atomic broadcast of the coordinator takes its place. With ordered-reads a
+ * query takes the same path as a READ that changes nothing, and its worker
+ * waits for the apply thread (read.h). Applying and signing
  * run on their own thread, never on one that must receive network messages.
  */
 
@@ -37,6 +39,7 @@ struct bftdns_signer;
 struct bftdns_control;
 struct bftdns_digest;
 struct bftdns_checkpoints;
+struct bftdns_reads;
 typedef struct bftdns_replica bftdns_replica_t;
 
 /*! Statistics counters (knotc zone-stats), in registration order. */
@@ -51,6 +54,10 @@ enum {
 	BFTDNS_CTR_PEERS_UP,   /*!< Peers whose links are up now (a level, control.c). */
 	BFTDNS_CTR_LINK_UPS,   /*!< Per replica: times its link came up (control.c). */
 	BFTDNS_CTR_SIGNATURES, /*!< RRSIGs threshold-signed by the group (threshold.c). */
+	BFTDNS_CTR_READS_ORDERED,   /*!< Ordered reads answered after their batch (read.h). */
+	BFTDNS_CTR_READS_TIMED_OUT, /*!< Ordered reads answered SERVFAIL: not in time. */
+	BFTDNS_CTR_READS_REFUSED,   /*!< Ordered reads REFUSED: too many waiting. */
+	BFTDNS_CTR_READS_FAILED,    /*!< Ordered reads answered SERVFAIL: never ordered. */
 	BFTDNS_CTR_COUNT
 };
 
@@ -87,6 +94,7 @@ typedef struct bftdns {
 	uint64_t bad_shares[SHOUP_PLAYERS_MAX];   /*!< BFTDNS_CTR_BAD_SHARES, per replica - 1. */
 	struct bftdns_control *control;           /*!< Control socket and counter refresh. */
 
+	struct bftdns_reads *reads;     /*!< ordered-reads: the waiting reads (read.h), or NULL. */
 	struct bftdns_digest *digest;   /*!< Consistency checks between replicas (digest.h). */
 	char *state_dir;                /*!< replicas > 1: the zone's module state (statedir.h). */
 	struct bftdns_checkpoints *checkpoints; /*!< Latest stable checkpoint (checkpoint.h). */

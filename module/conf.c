@@ -36,6 +36,8 @@
 #define MOD_CONSISTENCY	"\x0b""consistency"
 #define MOD_UPDATE_KEY	"\x0a""update-key"
 #define MOD_UPDATE_AUTH	"\x0b""update-auth"
+#define MOD_ORDERED_READS	"\x0d""ordered-reads"
+#define MOD_READ_TIMEOUT	"\x14""ordered-read-timeout"
 
 static const knot_lookup_t bftdns_protocols[] = {
 	{ SHOUP_STRATEGY_BASIC,    "basic" },
@@ -88,6 +90,8 @@ const yp_item_t bftdns_conf_items[] = {
 	{ MOD_CONSISTENCY, YP_TOPT, YP_VOPT = { bftdns_consistencies, BFTDNS_CONSISTENCY_LOG } },
 	{ MOD_UPDATE_KEY, YP_TSTR,  YP_VNONE, YP_FMULTI },
 	{ MOD_UPDATE_AUTH, YP_TOPT, YP_VOPT = { bftdns_update_auths, BFTDNS_UPDATE_AUTH_BOTH } },
+	{ MOD_ORDERED_READS, YP_TBOOL, YP_VNONE },
+	{ MOD_READ_TIMEOUT, YP_TINT, YP_VINT = { 10, 60000, 2000 } },
 	{ NULL }
 };
 
@@ -384,6 +388,12 @@ int bftdns_conf_check(knotd_conf_check_args_t *args)
 		args->err_str = "replay is possible with replicas 1 only";
 		return KNOT_EINVAL;
 	}
+	knotd_conf_t ordered_reads = knotd_conf_check_item(args, MOD_ORDERED_READS);
+	if (replay.count > 0 && ordered_reads.single.boolean) {
+		args->err_str = "ordered-reads is not possible with replay (a replaying "
+		                "replica orders nothing but the log's batches)";
+		return KNOT_EINVAL;
+	}
 
 	knotd_conf_t batch = knotd_conf_check_item(args, MOD_BATCH);
 	knotd_conf_t queue = knotd_conf_check_item(args, MOD_QUEUE);
@@ -408,6 +418,8 @@ int bftdns_conf_load(knotd_mod_t *mod, bftdns_conf_t *conf)
 	conf->digest_interval = knotd_conf_mod(mod, MOD_DIGEST).single.integer;
 	conf->consistency = knotd_conf_mod(mod, MOD_CONSISTENCY).single.option;
 	conf->update_auth = knotd_conf_mod(mod, MOD_UPDATE_AUTH).single.option;
+	conf->ordered_reads = knotd_conf_mod(mod, MOD_ORDERED_READS).single.boolean;
+	conf->read_timeout_ms = knotd_conf_mod(mod, MOD_READ_TIMEOUT).single.integer;
 
 	conf->key_share = strdup(knotd_conf_mod(mod, MOD_KEY_SHARE).single.string);
 	/* Optional paths: NULL when not configured. */

@@ -81,6 +81,8 @@ typedef struct {
 	bftdns_consistency_t consistency; /*!< When in the minority (digest.h). */
 	bftdns_sig0_keys_t update_keys;   /*!< Public keys whose SIG(0) authorizes UPDATEs. */
 	bftdns_update_auth_t update_auth; /*!< TSIG, SIG(0) or both. */
+	bool ordered_reads;               /*!< Queries wait for a READ to be ordered (read.h). */
+	uint32_t read_timeout_ms;         /*!< Longest such wait, then SERVFAIL. */
 } bftdns_conf_t;
 
 extern const yp_item_t bftdns_conf_items[];

@@ -148,6 +148,11 @@ static int status_fill(struct bftdns_control *c, bftdns_ctl_status_t *st, char *
 	st->updates_rejected = uatomic_read(&ctx->counts[BFTDNS_CTR_REFUSED]) +
 	                       uatomic_read(&ctx->counts[BFTDNS_CTR_FAILED]);
 	st->signing_instances = uatomic_read(&ctx->counts[BFTDNS_CTR_SIGNING]);
+	st->ordered_reads = ctx->conf.ordered_reads;
+	st->reads_ordered = uatomic_read(&ctx->counts[BFTDNS_CTR_READS_ORDERED]);
+	st->reads_timed_out = uatomic_read(&ctx->counts[BFTDNS_CTR_READS_TIMED_OUT]);
+	st->reads_refused = uatomic_read(&ctx->counts[BFTDNS_CTR_READS_REFUSED]);
+	st->reads_failed = uatomic_read(&ctx->counts[BFTDNS_CTR_READS_FAILED]);
 	for (unsigned i = 0; i < ctx->conf.replicas && i < BFTDNS_CTL_PEERS_MAX; i++) {
 		st->bad_shares[i] = uatomic_read(&ctx->bad_shares[i]);
 	}

@@ -182,6 +182,16 @@ static bftdns_request_t *request_of_envelope(bftdns_t *ctx, bft_node_t origin,
 		return (remote.ss_family == AF_UNSPEC) ?
 		       bftdns_digest_request(ctx, origin, wire, wire_len) : NULL;
 	}
+	if (kind == BFTDNS_OP_READ) {
+		/* Its handle is the read's id; only this replica's own READs
+		 * have a query waiting here (ctx->reads, NULL if the mode is
+		 * off). A peer's is ignored at apply, like any READ. */
+		if (wire_len != 0 || remote.ss_family != AF_UNSPEC) {
+			return NULL;
+		}
+		bool own = ((unsigned)origin + 1 == ctx->conf.replica_id);
+		return bftdns_request_read(own ? ctx->reads : NULL, handle);
+	}
 	if (kind != BFTDNS_OP_UPDATE || wire_len < ENVELOPE_UPDATE_MIN ||
 	    remote.ss_family == AF_UNSPEC) {
 		return NULL;
@@ -496,7 +506,8 @@ void bftdns_replica_stop(bftdns_t *ctx)
 int bftdns_replica_submit(bftdns_t *ctx, bftdns_request_t *request)
 {
 	bftdns_replica_t *rep = ctx->replica;
-	size_t wire_len = (request->kind != BFTDNS_OP_SIGN) ? request->wire_len : 0;
+	bool no_wire = (request->kind == BFTDNS_OP_SIGN || request->kind == BFTDNS_OP_READ);
+	size_t wire_len = no_wire ? 0 : request->wire_len;
 	if (wire_len > BATCH_REQUEST_MAX - ENVELOPE_HDR) {
 		return KNOT_ESPACE;
 	}
@@ -507,7 +518,10 @@ int bftdns_replica_submit(bftdns_t *ctx, bftdns_request_t *request)
 		free(p);
 		return KNOT_ENOMEM;
 	}
-	uint64_t handle = rep->handle_next++;
+	/* A READ is told apart from any other by its id (read.h), which makes
+	 * every READ's bytes unique to the broadcast. */
+	uint64_t handle = (request->kind == BFTDNS_OP_READ) ? request->read_id :
+	                  rep->handle_next++;
 	env[0] = ENVELOPE_VERSION;
 	env[1] = (uint8_t)request->kind;
 	put_u64(env + 2, handle);
@@ -539,9 +553,10 @@ int bftdns_replica_submit(bftdns_t *ctx, bftdns_request_t *request)
 		return (ret == BFT_EAGAIN) ? KNOT_EBUSY : KNOT_ERROR;
 	}
 	if (!local_client) {
-		/* A proposal has no client: the delivered copy is what counts. */
+		/* A proposal or READ has no client: the delivered copy is what
+		 * counts (for a READ, it wakes the waiting query at apply). */
 		free(p);
-		bftdns_request_finish(request, KNOT_RCODE_NOERROR);
+		bftdns_request_free(request);
 	}
 	return KNOT_EOK;
 }

@@ -67,6 +67,12 @@ typedef struct {
 	uint64_t updates_rejected;
 	uint64_t batches_delivered;
 	uint64_t signing_instances;
+	/*! ordered-reads on: the reads-* lines are shown (else they are not). */
+	int ordered_reads;
+	uint64_t reads_ordered;       /*!< Answered after their READ was applied. */
+	uint64_t reads_timed_out;     /*!< SERVFAIL: not applied within the timeout. */
+	uint64_t reads_refused;       /*!< REFUSED: too many reads waiting. */
+	uint64_t reads_failed;        /*!< SERVFAIL: the READ could not be ordered. */
 	/*! Bad signature shares seen from replica i at index i - 1 (i <= replicas). */
 	uint64_t bad_shares[BFTDNS_CTL_PEERS_MAX];
 	/*! What the peer links carried since the coordinator started, summed

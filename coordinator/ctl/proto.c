@@ -297,6 +297,14 @@ int ctl_status_format(const bftdns_ctl_status_t *st, char *data, size_t size, si
 	              st->updates_rejected);
 	counter_print(&o, st, "signing-instances", BFTDNS_CTL_UNCOUNTED_SIGNING,
 	              st->signing_instances);
+	if (st->ordered_reads) {
+		out_printf(&o, "reads-ordered: %llu\nreads-timed-out: %llu\n"
+		           "reads-refused: %llu\nreads-failed: %llu\n",
+		           (unsigned long long)st->reads_ordered,
+		           (unsigned long long)st->reads_timed_out,
+		           (unsigned long long)st->reads_refused,
+		           (unsigned long long)st->reads_failed);
+	}
 	out_printf(&o, "bad-shares:");
 	if (st->uncounted & BFTDNS_CTL_UNCOUNTED_BAD_SHARES) {
 		out_printf(&o, " " CTL_UNCOUNTED);

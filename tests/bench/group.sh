@@ -61,13 +61,16 @@ group_keys() {
 		{ cat "$dir/keygen.log" >&2; fail "bftdns-keygen failed"; }
 }
 
-# group_conf I: knot.conf, zone and update.key of replica I in GROUP_DIR/replica-I
-# (a fresh directory: no journal or batch log of an earlier run).
+# group_conf I [keep]: knot.conf, zone and update.key of replica I in
+# GROUP_DIR/replica-I (a fresh directory: no journal or batch log of an
+# earlier run); with "keep" only knot.conf is written again (a restart).
 group_conf() {
 	local i=$1 dir="$GROUP_DIR/replica-$1" keys="$GROUP_DIR/keys/replica-$1" peers=() line
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	write_zone "$dir/example.com.zone"
+	if [ "${2:-}" != keep ]; then
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		write_zone "$dir/example.com.zone"
+	fi
 	while read -r line; do
 		[ "${line%% *}" = "$i" ] || peers+=("\"$line\"")
 	done <"$keys/peers.txt"
@@ -113,29 +116,51 @@ group_conf() {
 	CONF
 }
 
-# group_start: writes every replica's conf and starts its knotd (in its
-# namespace, if placed on the emulated Internet); waits until each answers
-# knotc status.
+# group_start_one I: starts replica I's knotd (in its namespace, if placed
+# on the emulated Internet) from its knot.conf.
+group_start_one() {
+	local i=$1 dir="$GROUP_DIR/replica-$1"
+	if [ -n "${GROUP_NS[i]}" ]; then
+		ip netns exec "${GROUP_NS[i]}" "$KNOTD" -c "$dir/knot.conf" >>"$dir/knotd.out" 2>&1 &
+	else
+		"$KNOTD" -c "$dir/knot.conf" >>"$dir/knotd.out" 2>&1 &
+	fi
+	GROUP_PID[i]=$!
+	KNOT_PIDS+=("${GROUP_PID[i]}")
+}
+
+# group_wait_started I: replica I answers knotc status (bounded).
+group_wait_started() {
+	local dir="$GROUP_DIR/replica-$1"
+	wait_for 100 "$KNOTC" -c "$dir/knot.conf" -t 1 status >/dev/null 2>&1 ||
+		{ cat "$dir/knotd.out" >&2; fail "replica $1's knotd did not start"; }
+}
+
+# group_start: writes every replica's conf and starts its knotd; waits
+# until each answers knotc status.
 group_start() {
-	local i dir
+	local i
 	for ((i = 1; i <= GROUP_N; i++)); do
 		group_conf "$i"
 	done
 	for ((i = 1; i <= GROUP_N; i++)); do
-		dir="$GROUP_DIR/replica-$i"
-		if [ -n "${GROUP_NS[i]}" ]; then
-			ip netns exec "${GROUP_NS[i]}" "$KNOTD" -c "$dir/knot.conf" >"$dir/knotd.out" 2>&1 &
-		else
-			"$KNOTD" -c "$dir/knot.conf" >"$dir/knotd.out" 2>&1 &
-		fi
-		GROUP_PID[i]=$!
-		KNOT_PIDS+=("${GROUP_PID[i]}")
+		group_start_one "$i"
 	done
 	for ((i = 1; i <= GROUP_N; i++)); do
-		dir="$GROUP_DIR/replica-$i"
-		wait_for 100 "$KNOTC" -c "$dir/knot.conf" -t 1 status >/dev/null 2>&1 ||
-			{ cat "$dir/knotd.out" >&2; fail "replica $i's knotd did not start"; }
+		group_wait_started "$i"
 	done
+}
+
+# group_restart_one I: stops replica I (by PID) and starts it again with its
+# knot.conf written anew from GROUP_EXTRA[I], keeping its zone and journal:
+# it resumes after its durable position and catches up with the others.
+group_restart_one() {
+	local i=$1
+	knot_stop "${GROUP_PID[i]}"
+	GROUP_PID[i]=
+	group_conf "$i" keep
+	group_start_one "$i"
+	group_wait_started "$i"
 }
 
 # group_stop: stops every replica's knotd by its PID.

@@ -6,12 +6,14 @@
 #
 #   table2-client.sh KIND OPS ADDR PORT OUT
 #
-# KIND: read (kdig www.example.com. A over UDP), add or delete (knsupdate
-# with TSIG, name tI.example.com.). One line per operation in OUT: its wall
+# KIND: read (kdig www.example.com. A over UDP), read_ordered (the same, to
+# a replica with ordered-reads: on), add or delete (knsupdate with TSIG,
+# name tI.example.com.). One line per operation in OUT: its wall
 # time in µs, or "fail µs" if it failed or replica 1 does not serve its
-# effect afterwards (checked by an untimed query). A write column stops
-# after STOP_AFTER failures with no success ("stopped" line): a group that
-# cannot commit fails them all alike.
+# effect afterwards (checked by an untimed query). A write or ordered-read
+# column stops after STOP_AFTER failures with no success ("stopped" line): a
+# group that cannot commit fails them all alike (an ordered read only after
+# its timeout).
 #
 # Environment: KDIG, KNSUPDATE, TSIG_NAME, TSIG_SECRET, STOP_AFTER (3),
 # UPDATE_LOG (knsupdate's output, appended).
@@ -36,14 +38,14 @@ op() {
 	local i=$1 t0 t1 ok=1 name="t$1.example.com." ans=
 	t0=${EPOCHREALTIME/./}
 	case "$kind" in
-		read)   ans=$(query www.example.com. A) || ok=0 ;;
+		read|read_ordered) ans=$(query www.example.com. A) || ok=0 ;;
 		add)    update "update add $name 300 A 192.0.2.$((i % 250 + 1))" || ok=0 ;;
 		delete) update "update delete $name A" || ok=0 ;;
 		*)      echo "table2-client: unknown kind $kind" >&2; exit 2 ;;
 	esac
 	t1=${EPOCHREALTIME/./}
 	case "$kind" in
-		read)   [ "$ans" = 192.0.2.80 ] || ok=0 ;;
+		read|read_ordered) [ "$ans" = 192.0.2.80 ] || ok=0 ;;
 		add)    [ "$ok" = 0 ] || [ -n "$(query "$name" A)" ] || ok=0 ;;
 		delete) [ "$ok" = 0 ] || [ -z "$(query "$name" A)" ] || ok=0 ;;
 	esac

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Draws build/bench/table2.tsv (tests/bench/table2.sh) as a PNG: for every
-# (n, f, c) row the add and delete medians of each signing protocol, with the
-# p95 as the top of the error bar, on a log scale (loopback tens of ms, the
-# emulated Internet hundreds). Needs gnuplot (Debian package gnuplot-nox).
+# (n, f, c) row the read (local), read (ordered), add and delete medians of
+# each signing protocol, with the p95 as the top of the error bar, on a log
+# scale (local reads a few ms, loopback tens, the emulated Internet hundreds). Needs gnuplot (Debian package gnuplot-nox).
 #
 #   table2-plot.sh TABLE2.TSV OUT.PNG
 set -euo pipefail
@@ -12,8 +12,8 @@ command -v gnuplot >/dev/null || { echo "table2-plot: no gnuplot (Debian package
 data=$(mktemp "${TMPDIR:-/tmp}/table2-plot.XXXXXX")
 trap 'rm -f "$data"' EXIT
 
-# One line per (row, protocol): label, add p50, add p95, delete p50, delete p95
-# ("NaN" where the column failed: gnuplot leaves the bar out).
+# One line per (row, protocol): label, then p50 and p95 of read, read (ordered),
+# add, delete ("NaN" where the column failed or is missing: no bar).
 awk -F '\t' 'NR > 1 {
 	key = $2 "," $3 "," $4 " " ($1 == "lo" ? "lo" : "wan") " " $5
 	if (!(key in seen)) { seen[key] = 1; order[++n] = key }
@@ -22,23 +22,31 @@ awk -F '\t' 'NR > 1 {
 } END {
 	for (i = 1; i <= n; i++) {
 		k = order[i]
-		printf "\"%s\" %s %s %s %s\n", k, p50[k, "add"], p95[k, "add"], p50[k, "delete"], p95[k, "delete"]
+		printf "\"%s\"", k
+		split("read read_ordered add delete", kinds, " ")
+		for (j = 1; j <= 4; j++) {
+			a = ((k, kinds[j]) in p50) ? p50[k, kinds[j]] : "NaN"
+			b = ((k, kinds[j]) in p95) ? p95[k, kinds[j]] : "NaN"
+			printf " %s %s", a, b
+		}
+		printf "\n"
 	}
 }' "$tsv" >"$data"
 
 gnuplot <<GP
 set terminal pngcairo size 1200,560 font "sans,10"
 set output "$png"
-set title "Table 2: add and delete, median (bar) and p95 (whisker), ms, client wall time"
+set title "Table 2: read (local), read (ordered), add and delete, median (bar) and p95 (whisker), ms, client wall time"
 set style data histogram
 set style histogram errorbars gap 1 lw 1
 set style fill solid 0.6 border -1
 set logscale y
-set yrange [5:*]
+set yrange [1:*]
 set ylabel "ms (log scale)"
 set xtics rotate by -40 scale 0
 set grid ytics
 set key top left
-plot "$data" using 2:2:3:xtic(1) title "add", "" using 4:4:5 title "delete"
+plot "$data" using 2:2:3:xtic(1) title "read (local)", "" using 4:4:5 title "read (ordered)", \\
+     "" using 6:6:7 title "add", "" using 8:8:9 title "delete"
 GP
 echo "table2-plot: wrote $png"

@@ -13,8 +13,11 @@
 # Internet, unless the row says where: N,F,C@lo or N,F,C@wan (7,2,0@lo is
 # the base case that tells the network's share from the protocol's).
 #
-# Reads: kdig (UDP) for www.example.com. A; adds and deletes: knsupdate
-# with TSIG, one name each. Time = the client process's wall time. For
+# Reads: kdig (UDP) for www.example.com. A, twice: answered locally (the
+# default), then, after replica 1 was restarted with ordered-reads: on,
+# each ordered through the atomic broadcast first as in the paper
+# ("read (ordered)", kind read_ordered); adds and deletes: knsupdate with
+# TSIG, one name each. Time = the client process's wall time. For
 # each column: mean of the first 20 (the paper's figure), median and p95
 # of all N (100; 20 with --quick), and the failed operations. A column with
 # a failed operation gets no figure; each add and delete is checked by a
@@ -22,7 +25,7 @@
 # build/bench/table2.png (with gnuplot: tests/bench/table2-plot.sh), and
 # merges metric lines into build/bench/summary.tsv, e.g.
 # wan_7_2_0_optte_add_p50_ms, and wan_7_2_0_add_p50_ms for the default
-# protocol (optte).
+# protocol (optte); wan_7_2_0_read_ordered_p50_ms for the ordered reads.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -90,6 +93,13 @@ signed_now() {
 		example.com. SOA 2>/dev/null | grep -q RRSIG
 }
 
+# ordered_read_ok: replica 1 answers www.example.com. A (ordered reads on:
+# its links are up and it caught up with the group).
+ordered_read_ok() {
+	[ "$("${CLIENT[@]}" "$KDIG" @"${GROUP_ADDR[1]}" -p "${GROUP_DNS_PORT[1]}" +short +time=3 \
+		+retry=0 www.example.com. A 2>/dev/null)" = 192.0.2.80 ]
+}
+
 # row_place N,F,C[@PLACE]: where the row runs (lo or wan).
 row_place() {
 	case "$1" in
@@ -129,6 +139,14 @@ run_row() {
 	for kind in read add delete; do
 		column "$tag" "$kind"
 	done
+	# The same reads, ordered: replica 1 again with ordered-reads on (its
+	# zone and journal kept; it catches up), once it answers one.
+	GROUP_EXTRA[1]="${GROUP_EXTRA[1]:-}"$'\n'"    ordered-reads: on"
+	group_restart_one 1
+	if ! wait_for 600 ordered_read_ok; then
+		log "$tag: replica 1 answers no ordered read 60 s after its restart"
+	fi
+	column "$tag" read_ordered
 	group_stop
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$place" "$n" "$f" "$c" "$proto" "$signed" "$tag" >>"$RESULTS"
 	log "$tag done"
@@ -174,7 +192,7 @@ rows, summary, notes = [], [], []
 for line in open(results):
     place, n, f, c, proto, signed, tag = line.rstrip("\n").split("\t")
     cells = {}
-    for kind in ("read", "add", "delete"):
+    for kind in ("read", "read_ordered", "add", "delete"):
         lines = open(f"{tmp}/{tag}.{kind}").read().splitlines()
         stopped = "stopped" in lines
         lines = [l for l in lines if l != "stopped"]
@@ -215,11 +233,13 @@ def cell(ok, failed, tried, stopped):
     return "%7.1f %7.1f %7.1f" % (statistics.mean(ok[:20]), statistics.median(ok), pct(ok, 95))
 print()
 print("Table 2, ms: mean of the first 20 / median / p95 of each column (client process wall time)")
-print("%-9s %-5s %-8s | %-23s | %-23s | %-23s | %s" % ("n,f,c", "net", "protocol", "read", "add", "delete", "signed"))
-print("%-9s %-5s %-8s | %-23s | %-23s | %-23s |" % ("", "", "", "   mean     p50     p95", "   mean     p50     p95", "   mean     p50     p95"))
+head = "   mean     p50     p95"
+print("%-9s %-5s %-8s | %-23s | %-23s | %-23s | %-23s | %s" % ("n,f,c", "net", "protocol", "read", "read (ordered)", "add", "delete", "signed"))
+print("%-9s %-5s %-8s | %-23s | %-23s | %-23s | %-23s |" % ("", "", "", head, head, head, head))
 for place, n, f, c, proto, signed, cells in rows:
-    print("%-9s %-5s %-8s | %s | %s | %s | %s" % (f"{n},{f},{c}", "lo" if place == "lo" else "wan", proto,
-          cell(*cells["read"]), cell(*cells["add"]), cell(*cells["delete"]), "yes" if signed == "1" else "no"))
+    print("%-9s %-5s %-8s | %s | %s | %s | %s | %s" % (f"{n},{f},{c}", "lo" if place == "lo" else "wan", proto,
+          cell(*cells["read"]), cell(*cells["read_ordered"]), cell(*cells["add"]), cell(*cells["delete"]),
+          "yes" if signed == "1" else "no"))
 for note in notes:
     print("note: " + note)
 PY

@@ -73,6 +73,7 @@ cluster_conf() {
 		    rundir: "$dir"
 		    pidfile: "$dir/knot.pid"
 		    listen: 127.0.0.1@${CLUSTER_DNS_PORT[i]}
+		${CLUSTER_SERVER_EXTRA:-}
 		log:
 		  - target: "$dir/knot.log"
 		    any: info
@@ -153,6 +154,9 @@ cluster_wait_links() {
 
 # Per-replica extra items of its mod-bftdns section (set before cluster_start):
 # CLUSTER_PROTOCOL for every replica, CLUSTER_EXTRA[I] for replica I.
+# CLUSTER_SERVER_EXTRA: items of every replica's server section (4 spaces
+# indent, e.g. "    udp-workers: 4").
+CLUSTER_SERVER_EXTRA=
 CLUSTER_PROTOCOL=
 declare -a CLUSTER_EXTRA=()
 # Clients started in the background (killed by PID on exit, see below).

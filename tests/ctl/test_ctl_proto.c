@@ -198,6 +198,23 @@ static void test_status(void)
 	for (char *line = strtok(out, "\n"); line != NULL; line = strtok(NULL, "\n")) {
 		CHECK_EQ(ctl_response_line(line), CTL_LINE_DATA);
 	}
+	/* ordered-reads on: its counters after the update counters, and only then. */
+	status_fill(&st);
+	CHECK_EQ(ctl_status_format(&st, out, sizeof(out), &len), BFT_EOK);
+	out[len] = '\0';
+	CHECK(strstr(out, "reads-") == NULL);
+	st.ordered_reads = 1;
+	st.reads_ordered = 40;
+	st.reads_timed_out = 3;
+	st.reads_refused = 2;
+	st.reads_failed = 1;
+	CHECK_EQ(ctl_status_format(&st, out, sizeof(out), &len), BFT_EOK);
+	out[len] = '\0';
+	CHECK(strstr(out, "signing-instances: 5\nreads-ordered: 40\nreads-timed-out: 3\n"
+	                  "reads-refused: 2\nreads-failed: 1\nbad-shares: ") != NULL);
+	for (char *line = strtok(out, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		CHECK_EQ(ctl_response_line(line), CTL_LINE_DATA);
+	}
 }
 
 static void test_lines(void)

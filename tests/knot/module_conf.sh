@@ -65,6 +65,25 @@ answer=$("$KDIG" @127.0.0.1 -p "$port" +short www.example.com A) ||
 knot_stop "$KNOT_PID"
 log "module loads and the zone answers"
 
+# 1b. n = 1 with ordered-reads: each query waits for its READ to pass the
+#     local batch (order.c) and is counted; the answer is the same.
+port=$(free_port)
+write_conf "$TMP/ordered" "$port" "$good_items
+    ordered-reads: on"
+knot_start "$TMP/ordered"
+wait_log "$TMP/ordered/knot.log" 'active, replica 1 of 1 .*, ordered reads' ||
+	fail "no 'ordered reads' in the active line"
+for ((k = 0; k < 3; k++)); do
+	answer=$("$KDIG" @127.0.0.1 -p "$port" +short +time=5 +retry=0 www.example.com A) ||
+		fail "kdig failed against the knotd with ordered reads"
+	[ "$answer" = "192.0.2.80" ] || fail "ordered read answered '$answer', want 192.0.2.80"
+done
+ordered=$("$KNOTC" -c "$TMP/ordered/knot.conf" zone-stats example.com. mod-bftdns.reads-ordered |
+	awk -F' = ' 'NR == 1 { print $2 }')
+[ "$ordered" = 3 ] || fail "n = 1: reads-ordered is '$ordered' after 3 queries, want 3"
+knot_stop "$KNOT_PID"
+log "n = 1 with ordered-reads: 3 reads answered after their batch, counted"
+
 # 2. Bad sections: conf-check exits non-zero and prints the reason.
 # check_bad NAME EXPECTED-MESSAGE ITEMS
 check_bad() {
@@ -128,6 +147,21 @@ check_bad control-relative "control-socket must be an absolute path" \
     replicas: 1
     faults: 0
     control-socket: bftdns.sock
+    key-share: \"$share\""
+
+check_bad ordered-reads-replay "ordered-reads is not possible with replay" \
+"    replica-id: 1
+    replicas: 1
+    faults: 0
+    replay: \"$TMP/none.log\"
+    ordered-reads: on
+    key-share: \"$share\""
+
+check_bad read-timeout-zero "value is out of range" \
+"    replica-id: 1
+    replicas: 1
+    faults: 0
+    ordered-read-timeout: 0
     key-share: \"$share\""
 
 # check_bad_zone NAME EXPECTED-MESSAGE ZONE-ITEMS [SECTIONS]: a good module
