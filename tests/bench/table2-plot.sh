@@ -17,7 +17,7 @@ trap 'rm -f "$data"' EXIT
 awk -F '\t' 'NR > 1 {
 	key = $2 "," $3 "," $4 " " ($1 == "lo" ? "lo" : "wan") " " $5
 	if (!(key in seen)) { seen[key] = 1; order[++n] = key }
-	p50[key, $7] = ($11 == "-" ? "NaN" : $11)
+	p50[key, $7] = ($12 == "-" ? "NaN" : $12)
 	p95[key, $7] = ($13 == "-" ? "NaN" : $13)
 } END {
 	for (i = 1; i <= n; i++) {
