@@ -22,6 +22,9 @@
 # 3. 60 queries at once to replica 1 (kdig, UDP): every one is answered
 #    (NOERROR, or REFUSED beyond the bound), none times out, and the
 #    answers add up to the reads-ordered and reads-refused counters.
+#    While 10 UPDATEs go through replica 2, reads 4 at a time at replica 1
+#    are all answered and none times out (commits and waiting reads do not
+#    wait for each other).
 # 4. Quorum loss: replicas 5-7 stopped (f + 1): a read at replica 1 waits
 #    for the timeout and is answered SERVFAIL (EDE 14) after 1.5 s and well
 #    within 5 s; 10 at once all answered too; reads-timed-out counts them
@@ -201,6 +204,42 @@ o1=$(status_field 1 reads-ordered) r1=$(status_field 1 reads-refused)
 [ "$(status_field 1 reads-timed-out)" = "$t0" ] || fail "burst: reads timed out: $out"
 [ "$noerror" -gt 0 ] || fail "burst: no query answered NOERROR"
 log "$burst queries at once: $noerror answered after ordering, $refused REFUSED beyond the bound, none timed out"
+
+# 3b. Reads while UPDATEs are applied: a waiting read must not hold up
+#     the zone commits its READ waits for (knot-patch 0010: the wait is
+#     outside Knot's RCU section; inside it, the second commit would wait
+#     for the read and the read for the commit, until the timeout).
+t0=$(status_field 1 reads-timed-out)
+(for ((k = 1; k <= 10; k++)); do
+	knsupdate_rc "${CLUSTER_DNS_PORT[2]}" "update add busy-$k.example.com. 300 A 192.0.2.$k"
+done >"$TMP/busy-updates.out") &
+writer=$!
+CLUSTER_BG+=($writer)
+rounds=0
+while kill -0 "$writer" 2>/dev/null && [ "$rounds" -lt 200 ]; do
+	for ((k = 0; k < 4; k++)); do
+		(q 1 www.example.com. A >"$TMP/busy-$rounds-$k.out") &
+		CLUSTER_BG+=($!)
+	done
+	for pid in "${CLUSTER_BG[@]:1}"; do
+		wait "$pid" || true
+	done
+	CLUSTER_BG=("$writer")
+	rounds=$((rounds + 1))
+done
+wait "$writer" || true
+CLUSTER_BG=()
+[ "$(grep -c NOERROR "$TMP/busy-updates.out")" = 10 ] ||
+	fail "UPDATEs during reads: $(tr '\n' ' ' <"$TMP/busy-updates.out")"
+for f in "$TMP"/busy-*-*.out; do
+	r=$(rcode_of "$(cat "$f")")
+	[ "$r" = NOERROR ] || [ "$r" = REFUSED ] || fail "a read during UPDATEs was answered '$r': $(cat "$f")"
+done
+[ "$(status_field 1 reads-timed-out)" = "$t0" ] ||
+	fail "reads timed out while UPDATEs were applied (reads-timed-out $t0 -> $(status_field 1 reads-timed-out))"
+a=$(q 1 busy-10.example.com. A)
+grep -q '192\.0\.2\.10' <<<"$a" || fail "replica 1 does not answer busy-10 after its UPDATE: $a"
+log "10 UPDATEs through replica 2 while $((rounds * 4)) reads (4 at a time) went to replica 1: none timed out, the last UPDATE is in the next answer"
 
 # 4. f + 1 replicas stopped: reads wait for the timeout, then SERVFAIL.
 for i in 5 6 7; do
