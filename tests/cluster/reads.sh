@@ -206,7 +206,7 @@ o1=$(status_field 1 reads-ordered) r1=$(status_field 1 reads-refused)
 log "$burst queries at once: $noerror answered after ordering, $refused REFUSED beyond the bound, none timed out"
 
 # 3b. Reads while UPDATEs are applied: a waiting read must not hold up
-#     the zone commits its READ waits for (knot-patch 0010: the wait is
+#     the zone commits its READ waits for (knot-patch 0011: the wait is
 #     outside Knot's RCU section; inside it, the second commit would wait
 #     for the read and the read for the commit, until the timeout).
 t0=$(status_field 1 reads-timed-out)
