@@ -13,7 +13,8 @@
 #     link-bytes-sent: protocol payload, without TLS and framing) before
 #     the first and after the last update, once the group is quiet;
 #   - CPU per update: user + system time of all n knotd (/proc/PID/stat)
-#     over the same window, against stock knotd's CPU per update.
+#     over the same window, against stock knotd's CPU per update; and
+#     the idle group's CPU per second over 5 s before the updates.
 #
 #   scale.sh [--quick] [--n 4,7,10,13,16] [--updates M] [--protocol P] [--bits B]
 #
@@ -56,7 +57,7 @@ mkdir -p "$out_dir"
 tsv="$out_dir/scale.tsv"
 summary="$TMP/summary.tsv"
 : >"$summary"
-printf 'n\tf\tprotocol\tupdates\tp50_ms\tp95_ms\tstock_p50_ms\tstock_p95_ms\tratio_p50\tmsgs_per_update\tbytes_per_update\tcpu_ms_per_update\tstock_cpu_ms_per_update\tload1\n' >"$tsv.tmp"
+printf 'n\tf\tprotocol\tupdates\tp50_ms\tp95_ms\tstock_p50_ms\tstock_p95_ms\tratio_p50\tmsgs_per_update\tbytes_per_update\tcpu_ms_per_update\tstock_cpu_ms_per_update\tidle_cpu_ms_per_s\tload1\n' >"$tsv.tmp"
 
 # scale_keys N F: a threshold key of this run's size for N replicas on free ports.
 scale_keys() {
@@ -145,6 +146,12 @@ for n in "${nlist[@]}"; do
 	cluster_wait_all_links 1200
 	cluster_wait_signed 1800
 	wait_quiet
+	# What the idle group costs: its CPU over a 5 s window with no update
+	# (a measurement window, nothing waits on it).
+	idle0=$(group_cpu_ms)
+	sleep 5
+	idle1=$(group_cpu_ms)
+	idle=$(awk -v a="$idle0" -v b="$idle1" 'BEGIN { printf "%.1f", (b - a) / 5 }')
 	msgs0=$QUIET_MSGS bytes0=$QUIET_BYTES
 	cpu0=$(group_cpu_ms) scpu0=$(proc_cpu_ms "$pid_stock")
 	log "n = $n, f = $f: up and signed in $(($(date +%s) - t0)) s; $updates updates"
@@ -172,14 +179,15 @@ for n in "${nlist[@]}"; do
 	read -r sp50 sp95 _ < <(stats_ms "$TMP/stock-n$n.us")
 	row=$(awk -v n="$n" -v f="$f" -v p="$protocol" -v m="$updates" -v p50="$p50" -v p95="$p95" \
 		-v sp50="$sp50" -v sp95="$sp95" -v dm=$((msgs1 - msgs0)) -v db=$((bytes1 - bytes0)) \
-		-v c0="$cpu0" -v c1="$cpu1" -v s0="$scpu0" -v s1="$scpu1" -v l="$load1" 'BEGIN {
-		printf "%d\t%d\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.0f\t%.0f\t%.1f\t%.1f\t%s\n",
-			n, f, p, m, p50, p95, sp50, sp95, p50 / sp50, dm / m, db / m, (c1 - c0) / m, (s1 - s0) / m, l
+		-v c0="$cpu0" -v c1="$cpu1" -v s0="$scpu0" -v s1="$scpu1" -v idle="$idle" -v l="$load1" 'BEGIN {
+		printf "%d\t%d\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.0f\t%.0f\t%.1f\t%.1f\t%s\t%s\n",
+			n, f, p, m, p50, p95, sp50, sp95, p50 / sp50, dm / m, db / m, (c1 - c0) / m, (s1 - s0) / m, idle, l
 	}')
 	printf '%s\n' "$row" >>"$tsv.tmp"
 	IFS=$'\t' read -r _ _ _ _ _ _ _ _ ratio mpu bpu cpu scpu _ <<<"$row"
 	log "n = $n, f = $f: update median $p50 ms, p95 $p95 (stock $sp50 / $sp95, ratio $ratio);" \
 		"per update: $mpu messages, $bpu bytes sent (all replicas), CPU $cpu ms (stock $scpu ms);" \
+		"idle group: $idle ms CPU per s;" \
 		"load average $load1"
 	{
 		printf 'scale_n%d_update_p50_ms\t%s\n' "$n" "$p50"
@@ -190,6 +198,7 @@ for n in "${nlist[@]}"; do
 		printf 'scale_n%d_bytes_per_update\t%s\n' "$n" "$bpu"
 		printf 'scale_n%d_cpu_ms_per_update\t%s\n' "$n" "$cpu"
 		printf 'scale_n%d_stock_cpu_ms_per_update\t%s\n' "$n" "$scpu"
+		printf 'scale_n%d_idle_cpu_ms_per_s\t%s\n' "$n" "$idle"
 		printf 'scale_n%d_load1\t%s\n' "$n" "$load1"
 	} >>"$summary"
 	cluster_stop
