@@ -12,6 +12,10 @@ set -euo pipefail
 tsv=$1 png=$2
 command -v gnuplot >/dev/null || { echo "zonesize-plot: no gnuplot (Debian package gnuplot-nox)" >&2; exit 1; }
 
+# The x range: half the smallest size to twice the largest.
+xr=$(awk -F '\t' 'NR > 1 { if (lo == "" || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+	END { printf "[%g:%g]", lo / 2, hi * 2 }' "$tsv")
+
 gnuplot <<GP
 set terminal pngcairo size 1500,460 font "sans,10"
 set output "$png"
@@ -19,6 +23,7 @@ set datafile separator "\t"
 set datafile missing "-"
 set multiplot layout 1,3 title "Zone size: a group of 4 (optte) against stock knotd signing itself, 127.0.0.1, RSA-1024"
 set logscale x
+set xrange $xr
 set xlabel "records in the zone"
 set format x "%.0s%c"
 set grid

@@ -222,7 +222,7 @@ for records in "${slist[@]}"; do
 	pid_stock=$!
 	KNOT_PIDS+=("$pid_stock")
 	deadline=$(($(date +%s) + limit))
-	until grep -q 'DNSSEC, successfully signed' "$dir/stock/knot.log"; do
+	until grep -qs 'DNSSEC, successfully signed' "$dir/stock/knot.log"; do
 		[ "$(date +%s)" -lt "$deadline" ] || fail "$lab: stock knotd did not sign in $limit s"
 		kill -0 "$pid_stock" 2>/dev/null || { cat "$dir/stock/knotd.out" >&2; fail "$lab: stock knotd died"; }
 		sleep 0.2
