@@ -119,10 +119,16 @@ int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len)
 			snprintf(why, why_len, "threshold signing needs this replica's key share");
 			return BFT_EINVAL;
 		}
+		/* A peer that catches up on a kept batch needs its signatures
+		 * too (it signs the batch's change again and asks with RESEND):
+		 * keep those of as many batches, two instances per batch. */
+		uint32_t retain = (c->retain_max != 0) ? c->retain_max : ABC_RETAIN_DEFAULT;
+		uint32_t keep = (2 * retain < TSIGN_KEEP_MAX) ? 2 * retain : TSIGN_KEEP_MAX;
 		core->tsign_conf = (tsign_conf_t){
 			.pub = c->sign_pub, .secrets = c->sign_secret, .secret_count = 1,
 			.strategy = c->sign_strategy, .mode = c->sign_mode,
 			.start_id = c->sign_start_id, .catchup_until = c->sign_catchup_until,
+			.keep_max = (keep > TSIGN_KEEP_DEFAULT) ? keep : TSIGN_KEEP_DEFAULT,
 		};
 		core->mux_conf.members[core->mux_conf.count++] = (mux_member_t){
 			.id = MUX_TSIGN, .ops = &tsign_ops, .conf = &core->tsign_conf,
@@ -148,9 +154,10 @@ int core_stack_resume(bftdns_core_t *core, char *why, size_t why_len)
 			         (unsigned long long)core->conf.resume_epoch);
 			return ret;
 		}
+		/* Batch numbers are epoch + 1: epoch e delivers batch e + 1. */
 		bft_log(&core->conf.log, LOG_INFO, "resumed after the last applied batch: next "
 		        "batch %llu (earlier batches not kept)",
-		        (unsigned long long)core->conf.resume_epoch);
+		        (unsigned long long)core->conf.resume_epoch + 1);
 		return BFT_EOK;
 	}
 	for (size_t i = 0; i < core->conf.resume_count; i++) {
@@ -166,7 +173,7 @@ int core_stack_resume(bftdns_core_t *core, char *why, size_t why_len)
 		abc_stats_t st;
 		abc_stats(abc, &st);
 		bft_log(&core->conf.log, LOG_INFO, "resumed from %zu delivered batches: next batch %llu",
-		        core->conf.resume_count, (unsigned long long)st.epoch);
+		        core->conf.resume_count, (unsigned long long)st.epoch + 1);
 	}
 	return BFT_EOK;
 }

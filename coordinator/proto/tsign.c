@@ -34,6 +34,9 @@ static int conf_fill(tsign_conf_t *conf)
 	if (conf->keep_max == 0) {
 		conf->keep_max = TSIGN_KEEP_DEFAULT;
 	}
+	if (conf->keep_bytes_max == 0) {
+		conf->keep_bytes_max = TSIGN_KEEP_BYTES_DEFAULT;
+	}
 	if (conf->future_msgs_max == 0) {
 		conf->future_msgs_max = TSIGN_FUTURE_MSGS_DEFAULT;
 	}
@@ -162,10 +165,12 @@ bool tsign_finished(const tsign_t *ts, uint64_t id)
 	return inst != NULL && inst->state == TSIGN_INST_FINISHED;
 }
 
-/* Forgets the oldest finished requests beyond keep_max. */
+/* Forgets the oldest finished requests beyond keep_max or keep_bytes_max
+ * (the newest stays). */
 static void insts_trim(tsign_t *ts)
 {
-	while (ts->finished_count > ts->conf.keep_max) {
+	while (ts->finished_count > ts->conf.keep_max ||
+	       (ts->finished_count > 1 && ts->finished_bytes > ts->conf.keep_bytes_max)) {
 		tsign_inst_t *oldest = NULL;
 		for (uint32_t i = 0; i < ts->inst_cap; i++) {
 			tsign_inst_t *inst = &ts->insts[i];
@@ -173,7 +178,8 @@ static void insts_trim(tsign_t *ts)
 				oldest = inst;
 			}
 		}
-		assert(oldest != NULL);
+		assert(oldest != NULL && ts->finished_bytes >= oldest->output_len);
+		ts->finished_bytes -= oldest->output_len;
 		tsign_inst_release(oldest);
 		ts->finished_count--;
 	}
@@ -270,8 +276,9 @@ static int early_replay(tsign_t *ts, tsign_inst_t *inst, const tsign_early_t *li
 		int ret = tsign_msg_decode(&ts->sizes, e->data, e->len, &msg);
 		assert(ret == BFT_EOK);  /* decoded before it was kept */
 		/* Whatever we send now (shares or SIGS) reaches them anyway. */
-		if (msg.kind == TSIGN_MSG_SHARES && (msg.flags & TSIGN_FLAG_RESEND)) {
-			inst->resend_answered |= bft_nodeset_one(e->from);
+		if (msg.kind == TSIGN_MSG_SHARES && (msg.flags & TSIGN_FLAG_RESEND) &&
+		    inst->resend_answers[e->from] < TSIGN_RESEND_ANSWERS) {
+			inst->resend_answers[e->from]++;
 		}
 	}
 	for (int pass = 0; pass < 2; pass++) {

@@ -31,13 +31,22 @@
  * Instances: ids grow with every input. Messages for ids not started yet
  * are kept (bounded per sender) if at most conf->window ids ahead of the
  * last started one, else dropped as BFT_FAULT_FUTURE. Finished instances
- * keep only their signatures (the last keep_max of them), to answer a
- * PROOF_REQ or a resend request with SIGS; older ones are forgotten and
- * late messages for them are ignored without blame.
+ * keep only their signatures (the last keep_max of them, at most
+ * keep_bytes_max bytes), to answer a PROOF_REQ or a resend request with
+ * SIGS; older ones are forgotten and late messages for them are ignored
+ * without blame. A replica that catches up on old batches needs the
+ * signatures of each of them, so the driver keeps as many as the batches
+ * it keeps for lagging peers (coordinator/core/stack.c).
  *
  * A replica that may have lost messages of an instance (it dropped some as
  * FUTURE, or it restarted: conf->catchup_until) sets RESEND in its SHARES:
  * unfinished peers send it their shares again, finished peers their SIGS.
+ * A peer answers the RESENDs of one replica for one request at most
+ * TSIGN_RESEND_ANSWERS times: a replica restarted with nothing kept sends
+ * the same bytes as its earlier incarnation did, so "once" left a replica
+ * that was killed while signing a batch (or wiped and replaying from
+ * batch 1) without an answer for good; the bound keeps a liar from making
+ * it talk on.
  *
  * Faults: bytes that do not decode (MALFORMED); a request that differs
  * from ours (TSIGN_FAULT_MISMATCH: a replica that diverged, or lies); a
@@ -78,6 +87,9 @@
 #define TSIGN_KEEP_DEFAULT		64
 #define TSIGN_FUTURE_MSGS_DEFAULT	64
 #define TSIGN_FUTURE_BYTES_DEFAULT	(4u << 20)
+#define TSIGN_KEEP_BYTES_DEFAULT	(32u << 20)
+/*! Answers to one peer's RESENDs for one request (see above). */
+#define TSIGN_RESEND_ANSWERS		8
 /*! Hard bounds of the same. */
 #define TSIGN_ACTIVE_MAX		1024
 #define TSIGN_KEEP_MAX			4096
@@ -121,6 +133,8 @@ typedef struct {
 	                                       restart); 0: none. */
 	uint32_t active_max;              /*!< Unfinished requests; 0: default. */
 	uint32_t keep_max;                /*!< Finished ones kept; 0: default. */
+	uint32_t keep_bytes_max;          /*!< Their signatures' bytes (the newest is
+	                                       always kept); 0: default. */
 	uint32_t future_msgs_max;         /*!< Early messages kept per sender; 0: default. */
 	uint32_t future_bytes_max;        /*!< Their bytes per sender; 0: default. */
 } tsign_conf_t;

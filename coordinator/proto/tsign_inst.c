@@ -241,15 +241,16 @@ int tsign_inst_begin(tsign_t *ts, tsign_inst_t *inst, bft_step_t *step)
 	return tsign_inst_try_finish(ts, inst, step);
 }
 
-/* A RESEND from a peer that may have lost our shares: once per peer. */
+/* A RESEND from a peer that may have lost our shares: at most
+ * TSIGN_RESEND_ANSWERS times per peer (tsign.h). */
 static int inst_answer_resend(tsign_t *ts, tsign_inst_t *inst, bft_node_t from,
                               bft_step_t *step)
 {
 	bft_nodeset_t one = bft_nodeset_one(from);
-	if (inst->resend_answered & one) {
+	if (inst->resend_answers[from] >= TSIGN_RESEND_ANSWERS) {
 		return BFT_EOK;
 	}
-	inst->resend_answered |= one;
+	inst->resend_answers[from]++;
 	ts->stats.resends++;
 	tsign_bits_t all;
 	tsign_bits_all(&all, inst->m);
@@ -424,6 +425,7 @@ int tsign_inst_try_finish(tsign_t *ts, tsign_inst_t *inst, bft_step_t *step)
 	assert(ts->active_count > 0);
 	ts->active_count--;
 	ts->finished_count++;
+	ts->finished_bytes += inst->output_len;
 	ts->stats.finished++;
 	ts->stats.finished_by_sigs += inst->used_sigs;
 	/* Peers that finished stopped sending shares: whoever has not been

@@ -107,7 +107,7 @@ typedef struct {
 	/* Both states. */
 	bft_nodeset_t finished_peers;   /*!< Sent us SIGS. */
 	bft_nodeset_t sigs_to;          /*!< We sent them SIGS. */
-	bft_nodeset_t resend_answered;  /*!< Their RESEND was answered. */
+	uint8_t resend_answers[BFT_NODES_MAX]; /*!< Their RESENDs answered (TSIGN_RESEND_ANSWERS). */
 	/* FINISHED: the output, TSIGN_OUTPUT_HDR + m * L bytes; SIGS' body follows the header. */
 	uint8_t *output;
 	size_t output_len;
@@ -137,6 +137,7 @@ struct tsign {
 	uint32_t inst_cap;
 	uint32_t active_count;
 	uint32_t finished_count;
+	size_t finished_bytes;          /*!< Their outputs' bytes. */
 	tsign_early_t *early_head;
 	tsign_early_t *early_tail;
 	uint32_t early_msgs[BFT_NODES_MAX];

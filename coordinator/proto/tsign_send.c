@@ -203,12 +203,14 @@ int tsign_finished_on_message(tsign_t *ts, tsign_inst_t *inst, bft_node_t from,
 		}
 		return tsign_send_sigs(ts, inst, one, step);
 	case TSIGN_MSG_SHARES:
-		/* Late shares are normal; only a RESEND says our SIGS went missing.
-		 * Answered once per peer, so a liar cannot make us talk on. */
-		if (!(msg->flags & TSIGN_FLAG_RESEND) || (inst->resend_answered & one)) {
+		/* Late shares are normal; only a RESEND says our SIGS went missing
+		 * (or a restarted peer lost them). Answered at most
+		 * TSIGN_RESEND_ANSWERS times per peer, so a liar cannot make us
+		 * talk on. */
+		if (!(msg->flags & TSIGN_FLAG_RESEND) || inst->resend_answers[from] >= TSIGN_RESEND_ANSWERS) {
 			return BFT_EOK;
 		}
-		inst->resend_answered |= one;
+		inst->resend_answers[from]++;
 		ts->stats.resends++;
 		return tsign_send_sigs(ts, inst, one, step);
 	}

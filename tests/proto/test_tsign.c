@@ -367,7 +367,9 @@ static void test_window(void)
 	free(far);
 
 	/* h's node 1 finishes id 4 with node 2's share, then answers node 0's
-	 * RESEND with SIGS (though it forwarded them already), once. */
+	 * RESEND with SIGS (though it forwarded them already), at most
+	 * TSIGN_RESEND_ANSWERS times: a restarted node 0 that lost them sends
+	 * the same bytes again and must be answered again. */
 	sent_t a = { 0 };
 	CHECK_EQ(start(h.ts[2], 4, 0, &a), BFT_EOK);
 	CHECK_EQ(deliver(h.ts[1], 2, a.data[0], a.len[0], NULL), BFT_EOK);
@@ -379,8 +381,14 @@ static void test_window(void)
 	CHECK_EQ(deliver(g.ts[0], 1, a.data[sigs], a.len[sigs], NULL), BFT_EOK);
 	CHECK(output_valid(4, 0));
 	sent_free(&a);
+	for (unsigned again = 1; again < TSIGN_RESEND_ANSWERS; again++) {
+		CHECK_EQ(deliver(h.ts[1], 0, s.data[0], s.len[0], &a), BFT_EOK);
+		sigs = sent_find(&a, TSIGN_MSG_SIGS);
+		CHECK(a.count == 1 && sigs == 0 && a.to[0] == 0x1);
+		sent_free(&a);
+	}
 	CHECK_EQ(deliver(h.ts[1], 0, s.data[0], s.len[0], &a), BFT_EOK);
-	CHECK_EQ(a.count, 0);  /* answered once */
+	CHECK_EQ(a.count, 0);  /* the bound: a liar cannot make it talk on */
 	sent_free(&a);
 
 	/* keep_max = 1: id 2 is forgotten now; its messages are ignored. */
@@ -395,6 +403,50 @@ static void test_window(void)
 		free(msg[i]);
 	}
 	group_free(&h);
+	group_free(&g);
+}
+
+/* Finished requests kept for peers that catch up: keep_max of them, at most
+ * keep_bytes_max bytes of signatures (the newest always). The driver keeps
+ * more than the default 64 (stack.c): a replica restarted 100 batches
+ * behind signs each of them again and needs its peers' SIGS. */
+static void test_keep(void)
+{
+	group_t g;
+	group_make(&g, SHOUP_STRATEGY_OPTTE);
+	g.conf[0].catchup_until = 100;
+	g.conf[1].keep_max = 100;
+	g.conf[2].keep_bytes_max = 1;  /* below one output */
+	group_start(&g);
+	/* Nodes 1 and 2 finish ids 1..80 with each other's shares. */
+	for (uint64_t id = 1; id <= 80; id++) {
+		sent_t a = { 0 }, b = { 0 };
+		CHECK_EQ(start(g.ts[1], id, (unsigned)id % 4, &a), BFT_EOK);
+		CHECK_EQ(start(g.ts[2], id, (unsigned)id % 4, &b), BFT_EOK);
+		CHECK_EQ(deliver(g.ts[1], 2, b.data[0], b.len[0], NULL), BFT_EOK);
+		CHECK_EQ(deliver(g.ts[2], 1, a.data[0], a.len[0], NULL), BFT_EOK);
+		CHECK(tsign_finished(g.ts[1], id) && tsign_finished(g.ts[2], id));
+		sent_free(&a);
+		sent_free(&b);
+	}
+	CHECK(tsign_finished(g.ts[1], 1));
+	CHECK(!tsign_finished(g.ts[2], 79) && tsign_finished(g.ts[2], 80));
+
+	/* Node 0 catches up from id 1 (RESEND): node 1 answers with SIGS,
+	 * which finish it; node 2 forgot id 1 and ignores it. */
+	sent_t s = { 0 }, a = { 0 };
+	CHECK_EQ(start(g.ts[0], 1, 1, &s), BFT_EOK);
+	CHECK(s.count >= 1 && s.data[0][0] == TSIGN_MSG_SHARES && (s.data[0][9] & TSIGN_FLAG_RESEND));
+	CHECK_EQ(deliver(g.ts[1], 0, s.data[0], s.len[0], &a), BFT_EOK);
+	int sigs = sent_find(&a, TSIGN_MSG_SIGS);
+	CHECK(sigs >= 0 && a.to[sigs] == 0x1);
+	CHECK_EQ(deliver(g.ts[0], 1, a.data[sigs], a.len[sigs], NULL), BFT_EOK);
+	CHECK(output_valid(1, 1));
+	sent_free(&a);
+	CHECK_EQ(deliver(g.ts[2], 0, s.data[0], s.len[0], &a), BFT_EOK);
+	CHECK_EQ(a.count, 0);
+	sent_free(&a);
+	sent_free(&s);
 	group_free(&g);
 }
 
@@ -680,6 +732,7 @@ int main(void)
 	test_alone();
 	test_early_and_forward();
 	test_window();
+	test_keep();
 	test_faults();
 	test_forged_sigs();
 	test_optproof_fallback();
