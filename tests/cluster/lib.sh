@@ -142,6 +142,51 @@ cluster_stop() {
 	done
 }
 
+# cluster_kill9 I: kills replica I's knotd with SIGKILL (a crash: nothing
+# flushed, no goodbye to the peers) and waits for it (bounded).
+cluster_kill9() {
+	local pid=${CLUSTER_PID[$1]:-} i
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || fail "replica $1 (pid ${pid:-none}) was not running"
+	# stderr of the whole block: bash's own "Killed" notice for the job.
+	{
+		kill -KILL "$pid"
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$pid" || break
+			sleep 0.1
+		done
+	} 2>/dev/null
+	kill -0 "$pid" 2>/dev/null && fail "replica $1 (pid $pid) survived SIGKILL"
+	{ wait "$pid"; } 2>/dev/null || true
+	CLUSTER_PID[$1]=
+}
+
+# cluster_wipe I: replica I's storage as after a lost disk, restored from
+# what it was provisioned with: everything under `database: storage`
+# (cluster_conf: the replica's directory) is gone, Knot's journal, timer
+# and KASP databases and the module's state directory (bftdns/, statedir.h),
+# and the zone file, which knotd rewrites after changes (zonefile-sync 0),
+# is the initial one again. Its config and key files stay. I must be down.
+cluster_wipe() {
+	local dir="$CLUSTER_DIR/replica-$1"
+	! cluster_running "$1" || fail "cluster_wipe: replica $1 is running"
+	rm -rf "$dir/journal" "$dir/timers" "$dir/keys" "$dir/bftdns"
+	write_zone "$dir/example.com.zone"
+}
+
+# cluster_serial I: replica I's SOA serial as served, empty if it does not
+# answer within 2 s (no retry: a replica that is down answers nothing).
+cluster_serial() {
+	"$KDIG" @127.0.0.1 -p "${CLUSTER_DNS_PORT[$1]}" +short +time=2 +retry=0 \
+		example.com. SOA 2>/dev/null | awk 'NF >= 7 { print $3; exit }'
+}
+
+# cluster_serial_at_least I SERIAL: replica I serves SERIAL or a later one.
+cluster_serial_at_least() {
+	local s
+	s=$(cluster_serial "$1")
+	[ -n "$s" ] && [ "$s" -ge "$2" ]
+}
+
 # cluster_wait_links I: waits (bounded) until replica I logs every link up.
 cluster_wait_links() {
 	wait_log "$CLUSTER_DIR/replica-$1/knot.log" \

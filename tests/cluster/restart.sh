@@ -19,19 +19,6 @@
 
 cluster_keys "$TMP" 4 1
 
-# kill9 I: kills replica I's knotd with SIGKILL and waits for it (bounded).
-kill9() {
-	local pid=${CLUSTER_PID[$1]} i
-	kill -KILL "$pid" 2>/dev/null || fail "replica $1 (pid $pid) was not running"
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$pid" 2>/dev/null && fail "replica $1 (pid $pid) survived SIGKILL"
-	wait "$pid" 2>/dev/null || true
-	CLUSTER_PID[$1]=
-}
-
 # update K PORT: UPDATE number K to the replica on PORT, must be NOERROR.
 update() {
 	local k=$1 port=$2 rc
@@ -125,7 +112,7 @@ for k in 1 2 3 4 5; do
 done
 wait_for 300 converged "$TMP/phase1" || fail "no convergence after 5 UPDATEs"
 check_all 5 $((s0 + 5))
-kill9 3
+cluster_kill9 3
 log "5 UPDATEs applied by all (serial $((s0 + 5))), replica 3 killed"
 
 others=(1 2 4)
@@ -144,7 +131,7 @@ log "replica 3 restarted ($resumed), caught up: same AXFR as the others, serial 
 
 # --- 2. Every replica killed at once and restarted --------------------------
 for i in 1 2 3 4; do
-	kill9 "$i"
+	cluster_kill9 "$i"
 done
 log "all 4 replicas killed"
 restart 1 2 3 4
