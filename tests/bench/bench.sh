@@ -16,6 +16,7 @@
 #   table2 [--quick] [--ops N] [--rows ..] [--protocols ..]  the paper's Table 2: read/add/delete, loopback + emulated Internet
 #   scale [--quick] [--n 4,7,10,13,16] [--updates M]   update latency, messages, bytes, CPU per update vs n (loopback)
 #   zonesize [--quick] [--sizes 1000,100000,1000000]   signing rate, memory, update latency vs zone size, vs stock knotd
+#   recovery [--quick] [--updates 10,100,1000]         a replica restarted after missing N updates: time to catch up
 #   all                                                every arm with its defaults
 #
 # To add an arm: write a function bench_<name> and add <name> to ARMS.
@@ -24,7 +25,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 builddir="$top/build/meson"
 
-ARMS=(crypto net abc abc-net read update throughput cpu wan-check table2 scale zonesize)
+ARMS=(crypto net abc abc-net read update throughput cpu wan-check table2 scale zonesize recovery)
 
 bench_crypto() {
 	"$builddir/tests/bench/bench-crypto" "$@"
@@ -72,6 +73,10 @@ bench_scale() {
 
 bench_zonesize() {
 	"$top/tests/bench/zonesize.sh" "$@"
+}
+
+bench_recovery() {
+	"$top/tests/bench/recovery.sh" "$@"
 }
 
 usage() {
