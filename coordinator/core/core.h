@@ -55,11 +55,16 @@
 #include "coordinator/proto/abc.h"
 #include "coordinator/proto/protocol.h"
 #include "coordinator/proto/tsign.h"
+#include "coordinator/proto/xfer.h"
 
 /*! Output tag of a delivered batch (production). */
 #define BFTDNS_CORE_OUT_BATCH	MUX_TAG(MUX_ABC, ABC_OUTPUT_BATCH)
 /*! Output tag of a finished signing request (production, tsign_output_decode()). */
 #define BFTDNS_CORE_OUT_SIGS	MUX_TAG(MUX_TSIGN, TSIGN_OUTPUT_SIGS)
+/*! Output tags of a state transfer (production with conf.xfer_verify, xfer.h). */
+#define BFTDNS_CORE_OUT_XFER_BEGIN	MUX_TAG(MUX_XFER, XFER_OUTPUT_BEGIN)
+#define BFTDNS_CORE_OUT_XFER_CHUNK	MUX_TAG(MUX_XFER, XFER_OUTPUT_CHUNK)
+#define BFTDNS_CORE_OUT_XFER_DONE	MUX_TAG(MUX_XFER, XFER_OUTPUT_DONE)
 
 typedef struct bftdns_core bftdns_core_t;
 
@@ -114,6 +119,14 @@ typedef struct {
 	tsign_mode_t sign_mode;                  /*!< Test-only misbehaviour. */
 	uint64_t sign_start_id;                  /*!< tsign_conf_t.start_id. */
 	uint64_t sign_catchup_until;             /*!< tsign_conf_t.catchup_until. */
+	/* Production: state transfer (member MUX_XFER) when xfer_store or
+	 * xfer_verify is set (xfer.h; both are called on the core thread).
+	 * Inputs: bftdns_core_submit_to(MUX_XFER, xfer_input_encode()),
+	 * outputs: BFTDNS_CORE_OUT_XFER_*. */
+	const xfer_store_ops_t *xfer_store;      /*!< Serves snapshots; NULL: none. */
+	void *xfer_store_ctx;
+	xfer_verify_fn xfer_verify;              /*!< Checks certificates; NULL: takes none. */
+	void *xfer_verify_ctx;
 	/* Tests and benchmarks: any protocol instead. */
 	const bft_protocol_ops_t *ops;
 	const void *proto_conf;
@@ -176,6 +189,8 @@ typedef struct {
 	/*! Signing faults blamed on each peer: bad or equivocating shares,
 	 *  signatures that do not verify, requests that differ from ours. */
 	uint64_t sign_faults[BFT_NODES_MAX];
+	bool xfer_on;             /*!< Production with state transfer: xfer below is filled in. */
+	xfer_stats_t xfer;        /*!< State transfer's counters. */
 } bftdns_core_stats_t;
 
 /*! Any thread: a snapshot of the counters (published once per loop iteration). */

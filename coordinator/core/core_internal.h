@@ -99,6 +99,7 @@ struct bftdns_core {
 	coin_secret_t coin_sec;
 	abc_conf_t abc_conf;
 	tsign_conf_t tsign_conf;
+	xfer_conf_t xfer_conf;
 	mux_conf_t mux_conf;
 	uint64_t fetched_logged;
 	uint64_t fetched_log_ms;

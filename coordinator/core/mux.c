@@ -20,6 +20,7 @@
 #include "coordinator/proto/abc.h"
 #include "coordinator/proto/error.h"
 #include "coordinator/proto/tsign.h"
+#include "coordinator/proto/xfer.h"
 
 typedef struct {
 	mux_member_t conf;
@@ -231,6 +232,9 @@ static const char *ops_fault_name(uint16_t kind)
 		return "message for no sub-protocol";
 	}
 	const char *name = tsign_fault_name(kind);
+	if (name == NULL) {
+		name = xfer_ops.fault_name(kind);
+	}
 	return (name != NULL) ? name : abc_ops.fault_name(kind);
 }
 

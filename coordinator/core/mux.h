@@ -18,11 +18,11 @@
  *   message  u8 member id, then that member's message
  *   output   tag MUX_TAG(id, member's tag), the member's bytes
  *
- * Members: MUX_ABC, the atomic broadcast (abc.h), the first; MUX_TSIGN is
- * reserved for threshold signing (tsign.h). A member is any
+ * Members: MUX_ABC, the atomic broadcast (abc.h), the first; MUX_TSIGN,
+ * threshold signing (tsign.h); MUX_XFER, state transfer (xfer.h). A member is any
  * bft_protocol_ops_t; its faults are lifted as they are, so the members'
  * own fault kinds must not overlap (they are allocated in distinct ranges
- * above BFT_FAULT_PROTOCOL: ACS 0x10, ABC 0x20, TSIGN 0x40, MUX 0x08).
+ * above BFT_FAULT_PROTOCOL: ACS 0x10, ABC 0x20, TSIGN 0x40, XFER 0x60, MUX 0x08).
  *
  * Why a tag byte and not one link per protocol: the links already give
  * authentication, order and bounded queues per peer; a second set of TLS
@@ -46,6 +46,7 @@
 enum {
 	MUX_ABC   = 1,   /*!< The atomic broadcast (abc.h). */
 	MUX_TSIGN = 2,   /*!< Threshold signing (tsign.h). */
+	MUX_XFER  = 3,   /*!< State transfer (xfer.h). */
 };
 
 #define MUX_MEMBERS_MAX		4

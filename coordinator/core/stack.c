@@ -134,6 +134,15 @@ int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len)
 			.id = MUX_TSIGN, .ops = &tsign_ops, .conf = &core->tsign_conf,
 		};
 	}
+	if (c->xfer_store != NULL || c->xfer_verify != NULL) {
+		core->xfer_conf = (xfer_conf_t){
+			.store = c->xfer_store, .store_ctx = c->xfer_store_ctx,
+			.verify = c->xfer_verify, .verify_ctx = c->xfer_verify_ctx,
+		};
+		core->mux_conf.members[core->mux_conf.count++] = (mux_member_t){
+			.id = MUX_XFER, .ops = &xfer_ops, .conf = &core->xfer_conf,
+		};
+	}
 	core->production = true;
 	core->conf.ops = &mux_ops;
 	core->conf.proto_conf = &core->mux_conf;
@@ -204,12 +213,20 @@ void core_stack_watch(bftdns_core_t *core)
 		core->fetched_logged = st.batches_fetched;
 		core->fetched_log_ms = core->now_ms;
 	}
+	xfer_t *xf = mux_member(core->proto, MUX_XFER);
+	if (xf != NULL) {
+		xfer_stats(xf, &core->stats.xfer);
+		core->stats.xfer_on = true;
+	}
 	bool stuck = st.gone >= core->conf.f + 1u;
 	if (stuck && (!core->gone_logged || core->gone_epoch != st.epoch)) {
-		bft_log(&core->conf.log, LOG_ERR, "this replica is at batch %llu, but %u peers no "
-		        "longer keep it (they keep only their last retain-max batches): it needs a "
-		        "state transfer, which is not implemented; it cannot take part until then",
-		        (unsigned long long)st.epoch, st.gone);
+		bool xfer = mux_member(core->proto, MUX_XFER) != NULL &&
+		            core->conf.xfer_verify != NULL;
+		bft_log(&core->conf.log, xfer ? LOG_NOTICE : LOG_ERR, "this replica is at batch "
+		        "%llu, but %u peers no longer keep it (they keep only their last "
+		        "retain-max batches): it needs a state transfer%s",
+		        (unsigned long long)st.epoch, st.gone, xfer ? " from its peers" :
+		        ", which is off here; it cannot take part until then");
 		core->gone_logged = true;
 		core->gone_epoch = st.epoch;
 	}
