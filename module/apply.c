@@ -20,6 +20,7 @@
 #include "module/position.h"
 #include "module/signer.h"
 #include "module/threshold.h"
+#include "module/transfer.h"
 
 /*! Wait for the zone to be loaded (or a reload to finish): 100 ms steps. */
 #define APPLY_RETRY_MS		100
@@ -245,7 +246,10 @@ static void *apply_main(void *arg)
 		if (uatomic_read(&ctx->stopping)) {
 			break;
 		}
-		(void)bftdns_queue_wait(&ctx->delivered, -1);
+		/* Idle (or stuck behind the peers): a state transfer may be
+		 * due, under way or complete (transfer.h). */
+		bftdns_transfer_tick(ctx);
+		(void)bftdns_queue_wait(&ctx->delivered, ctx->transfer != NULL ? 1000 : -1);
 	}
 
 	/* Requests the order step never batched: their clients hear now. */

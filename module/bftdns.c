@@ -32,7 +32,9 @@
 #include "module/read.h"
 #include "module/replica.h"
 #include "module/signer.h"
+#include "module/snapshot.h"
 #include "module/statedir.h"
+#include "module/transfer.h"
 
 /* knotc zone-stats ZONE mod-bftdns: mod-bftdns.NAME, or mod-bftdns.NAME[ID]
  * per replica (doc/operations.md). */
@@ -65,6 +67,8 @@ static void bftdns_free(bftdns_t *ctx)
 	bftdns_order_stop(ctx);
 	bftdns_replica_stop(ctx);
 	bftdns_apply_stop(ctx);
+	bftdns_transfer_free(ctx);
+	bftdns_snapshot_free(ctx);
 	bftdns_checkpoint_free(ctx);
 	bftdns_digest_free(ctx);
 	/* After apply: it wakes the READs it drops while stopping. */
@@ -165,6 +169,8 @@ int bftdns_load(knotd_mod_t *mod)
 	if ((ctx->conf.replicas > 1 && (ret = bftdns_statedir_init(ctx)) != KNOT_EOK) ||
 	    (ret = bftdns_digest_init(ctx)) != KNOT_EOK ||
 	    (ret = bftdns_checkpoint_init(ctx)) != KNOT_EOK ||
+	    (bftdns_transfer_on(ctx) && (ret = bftdns_snapshot_init(ctx)) != KNOT_EOK) ||
+	    (bftdns_transfer_on(ctx) && (ret = bftdns_transfer_init(ctx)) != KNOT_EOK) ||
 	    (ret = bftdns_queue_init(&ctx->intake)) != KNOT_EOK ||
 	    (ret = bftdns_queue_init(&ctx->delivered)) != KNOT_EOK ||
 	    (ret = bftdns_apply_start(ctx)) != KNOT_EOK ||

@@ -40,6 +40,8 @@ struct bftdns_control;
 struct bftdns_digest;
 struct bftdns_checkpoints;
 struct bftdns_reads;
+struct bftdns_snapshots;
+struct bftdns_transfer;
 typedef struct bftdns_replica bftdns_replica_t;
 
 /*! Statistics counters (knotc zone-stats), in registration order. */
@@ -98,5 +100,8 @@ typedef struct bftdns {
 	struct bftdns_digest *digest;   /*!< Consistency checks between replicas (digest.h). */
 	char *state_dir;                /*!< replicas > 1: the zone's module state (statedir.h). */
 	struct bftdns_checkpoints *checkpoints; /*!< Latest stable checkpoint (checkpoint.h). */
+	struct bftdns_snapshots *snapshots;     /*!< State at checkpoints (snapshot.h), or NULL. */
+	struct bftdns_transfer *transfer;       /*!< State transfer (transfer.h), or NULL. */
+	int core_restart;               /*!< The order thread restarts the coordinator (uatomic). */
 	int serve_refused;              /*!< In the minority, consistency strict: SERVFAIL (uatomic). */
 } bftdns_t;

@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include "coordinator/net/link_key.h"
+#include "coordinator/proto/abc.h"
 #include "coordinator/proto/error.h"
 #include "module/conf.h"
 
@@ -34,6 +35,8 @@
 #define MOD_MISBEHAVE	"\x09""misbehave"
 #define MOD_DIGEST	"\x0f""digest-interval"
 #define MOD_CONSISTENCY	"\x0b""consistency"
+#define MOD_XFER	"\x0e""state-transfer"
+#define MOD_RETAIN	"\x0e""retain-batches"
 #define MOD_UPDATE_KEY	"\x0a""update-key"
 #define MOD_UPDATE_AUTH	"\x0b""update-auth"
 #define MOD_ORDERED_READS	"\x0d""ordered-reads"
@@ -88,6 +91,8 @@ const yp_item_t bftdns_conf_items[] = {
 	{ MOD_MISBEHAVE,  YP_TOPT,  YP_VOPT = { bftdns_misbehaviours, 0 }, YP_FMULTI },
 	{ MOD_DIGEST,     YP_TINT,  YP_VINT = { 0, 1 << 20, 100 } },
 	{ MOD_CONSISTENCY, YP_TOPT, YP_VOPT = { bftdns_consistencies, BFTDNS_CONSISTENCY_LOG } },
+	{ MOD_XFER,       YP_TBOOL, YP_VBOOL = { true } },
+	{ MOD_RETAIN,     YP_TINT,  YP_VINT = { 1, ABC_RETAIN_MAX, ABC_RETAIN_DEFAULT } },
 	{ MOD_UPDATE_KEY, YP_TSTR,  YP_VNONE, YP_FMULTI },
 	{ MOD_UPDATE_AUTH, YP_TOPT, YP_VOPT = { bftdns_update_auths, BFTDNS_UPDATE_AUTH_BOTH } },
 	{ MOD_ORDERED_READS, YP_TBOOL, YP_VNONE },
@@ -395,6 +400,21 @@ int bftdns_conf_check(knotd_conf_check_args_t *args)
 		return KNOT_EINVAL;
 	}
 
+	/* A replica that installed the latest stable checkpoint K (state
+	 * transfer) goes on with the peers' kept batches after K; the newest
+	 * batch can be up to two intervals and a report from each replica
+	 * ahead of K (a checkpoint batch of reports only is skipped). */
+	knotd_conf_t digest = knotd_conf_check_item(args, MOD_DIGEST);
+	knotd_conf_t xfer = knotd_conf_check_item(args, MOD_XFER);
+	knotd_conf_t retain = knotd_conf_check_item(args, MOD_RETAIN);
+	if (n.single.integer > 1 && digest.single.integer > 0 && xfer.single.boolean &&
+	    retain.single.integer < 2 * digest.single.integer + n.single.integer) {
+		args->err_str = "retain-batches must be at least 2 * digest-interval + replicas "
+		                "with state-transfer on (a replica that installed the latest "
+		                "stable checkpoint needs the batches after it)";
+		return KNOT_EINVAL;
+	}
+
 	knotd_conf_t batch = knotd_conf_check_item(args, MOD_BATCH);
 	knotd_conf_t queue = knotd_conf_check_item(args, MOD_QUEUE);
 	if (queue.single.integer < batch.single.integer) {
@@ -417,6 +437,8 @@ int bftdns_conf_load(knotd_mod_t *mod, bftdns_conf_t *conf)
 	conf->queue_limit = knotd_conf_mod(mod, MOD_QUEUE).single.integer;
 	conf->digest_interval = knotd_conf_mod(mod, MOD_DIGEST).single.integer;
 	conf->consistency = knotd_conf_mod(mod, MOD_CONSISTENCY).single.option;
+	conf->state_transfer = knotd_conf_mod(mod, MOD_XFER).single.boolean;
+	conf->retain_batches = knotd_conf_mod(mod, MOD_RETAIN).single.integer;
 	conf->update_auth = knotd_conf_mod(mod, MOD_UPDATE_AUTH).single.option;
 	conf->ordered_reads = knotd_conf_mod(mod, MOD_ORDERED_READS).single.boolean;
 	conf->read_timeout_ms = knotd_conf_mod(mod, MOD_READ_TIMEOUT).single.integer;

@@ -79,6 +79,8 @@ typedef struct {
 	unsigned misbehave;               /*!< BFTDNS_MISBEHAVE_* set; 0 for a correct replica. */
 	uint32_t digest_interval;         /*!< Batches between zone digests, 0: no checks. */
 	bftdns_consistency_t consistency; /*!< When in the minority (digest.h). */
+	bool state_transfer;              /*!< Serve and take state transfers (transfer.h). */
+	uint32_t retain_batches;          /*!< Delivered batches kept for lagging peers. */
 	bftdns_sig0_keys_t update_keys;   /*!< Public keys whose SIG(0) authorizes UPDATEs. */
 	bftdns_update_auth_t update_auth; /*!< TSIG, SIG(0) or both. */
 	bool ordered_reads;               /*!< Queries wait for a READ to be ordered (read.h). */

@@ -17,6 +17,7 @@
 #include "module/digest.h"
 #include "module/digest_report.h"
 #include "module/position.h"
+#include "module/snapshot.h"
 
 /*! What is known of one checkpoint batch. */
 typedef struct {
@@ -377,7 +378,15 @@ static void digest_checkpoint(bftdns_t *ctx, uint64_t batch, uint64_t time_ms)
 	uint8_t digest[KNOTD_ZONE_DIGEST_SIZE];
 	size_t len = 0;
 	uint32_t serial = 0;
-	int ret = knotd_zone_digest(ctx->mod, digest, sizeof(digest), &len, &serial);
+	/* With state transfer, the zone's RRsets at this batch are kept with
+	 * the digest of the same state (snapshot.h): what a peer may fetch. */
+	int ret;
+	if (ctx->snapshots != NULL) {
+		ret = bftdns_snapshot_take(ctx, batch, time_ms, digest, &serial);
+		len = BFTDNS_DIGEST_SIZE;
+	} else {
+		ret = knotd_zone_digest(ctx->mod, digest, sizeof(digest), &len, &serial);
+	}
 	if (ret != KNOT_EOK || len != BFTDNS_DIGEST_SIZE) {
 		knotd_mod_log(ctx->mod, LOG_WARNING, "batch %"PRIu64": zone digest not "
 		              "computed (%s), no checkpoint here", batch,

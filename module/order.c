@@ -187,6 +187,12 @@ static void order_replicated(bftdns_t *ctx)
 	}
 
 	while (!uatomic_read(&ctx->stopping)) {
+		/* A state transfer installed a checkpoint (transfer.h): the
+		 * coordinator goes on from its position. */
+		if (bftdns_replica_restarting(ctx) && bftdns_replica_restart_core(ctx) != KNOT_EOK) {
+			(void)bftdns_queue_wait(&ctx->intake, 200);
+			continue;
+		}
 		order_log_links(ctx);
 		uint64_t passes = uatomic_read(&ctx->sign_passes);
 		if (passes != passes_seen) {

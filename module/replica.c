@@ -24,6 +24,8 @@
 #include "module/position.h"
 #include "module/replica.h"
 #include "module/signer.h"
+#include "module/snapshot.h"
+#include "module/transfer.h"
 
 #define ENVELOPE_VERSION	2
 /*! version, kind, handle, address family, address, port. */
@@ -58,6 +60,9 @@ typedef struct pending {
 } pending_t;
 
 struct bftdns_replica {
+	/*! Guards core: read for its use, write to start or stop it (a state
+	 *  transfer restarts it while other threads submit and read stats). */
+	pthread_rwlock_t core_lock;
 	bftdns_core_t *core;
 	char hosts[SHOUP_PLAYERS_MAX][INET6_ADDRSTRLEN];
 	char own_pin[BFT_PIN_STR_MAX];
@@ -262,6 +267,10 @@ static void replica_deliver(void *arg, uint32_t tag, const uint8_t *data, size_t
 		replica_deliver_sigs(ctx, data, len);
 		return;
 	}
+	if (MUX_TAG_MEMBER(tag) == MUX_XFER) {
+		bftdns_transfer_output(ctx, tag, data, len);
+		return;
+	}
 	if (tag != BFTDNS_CORE_OUT_BATCH) {
 		return;
 	}
@@ -339,6 +348,7 @@ int bftdns_replica_start(bftdns_t *ctx)
 	if (rep == NULL) {
 		return KNOT_ENOMEM;
 	}
+	pthread_rwlock_init(&rep->core_lock, NULL);
 	pthread_mutex_init(&rep->lock, NULL);
 	pthread_mutex_init(&rep->sign_lock, NULL);
 	pthread_cond_init(&rep->sign_done, NULL);
@@ -360,6 +370,7 @@ int bftdns_replica_start(bftdns_t *ctx)
 		.key_file = c->link_key,
 		.coin_file = c->coin_key,
 		.batch_max = c->batch_limit,
+		.retain_max = c->retain_batches,
 		.deliver = replica_deliver,
 		.deliver_ctx = ctx,
 		.log = { .fn = replica_log, .ctx = ctx },
@@ -371,6 +382,12 @@ int bftdns_replica_start(bftdns_t *ctx)
 		ccp->sign_strategy = c->protocol;
 		ccp->sign_mode = replica_sign_mode(c->misbehave);
 		rep->sign_mode = ccp->sign_mode;
+	}
+	if (bftdns_transfer_on(ctx)) {
+		ccp->xfer_store = &bftdns_snapshot_store;
+		ccp->xfer_store_ctx = ctx;
+		ccp->xfer_verify = bftdns_transfer_verify;
+		ccp->xfer_verify_ctx = ctx;
 	}
 	if (c->misbehave & BFTDNS_MISBEHAVE_SILENT) {
 		ccp->abc_mode = ABC_MODE_SILENT;
@@ -461,12 +478,15 @@ int bftdns_replica_run_core(bftdns_t *ctx)
 	cc.sign_start_id = tsign_id_make(next_seq, 0);
 	cc.sign_catchup_until = tsign_id_make(next_seq + retain, 0);
 
-	ret = bftdns_core_start(&cc, &rep->core);
+	bftdns_core_t *core = NULL;
+	ret = bftdns_core_start(&cc, &core);
 	bftdns_history_free(kept, (size_t)count);
 	if (ret != BFT_EOK) {
-		rep->core = NULL;
 		return KNOT_ERROR;
 	}
+	pthread_rwlock_wrlock(&rep->core_lock);
+	rep->core = core;
+	pthread_rwlock_unlock(&rep->core_lock);
 	if (pos.seq > 0) {
 		knotd_mod_log(ctx->mod, LOG_INFO, "coordinator started, links on %s to %u peers, "
 		              "resumed after batch %"PRIu64" (durable with the zone's journal)%s",
@@ -479,6 +499,57 @@ int bftdns_replica_run_core(bftdns_t *ctx)
 	return KNOT_EOK;
 }
 
+/*! Local requests the coordinator will not deliver: answered SERVFAIL. */
+static void replica_fail_pending(bftdns_t *ctx)
+{
+	bftdns_replica_t *rep = ctx->replica;
+	pthread_mutex_lock(&rep->lock);
+	pending_t *list = rep->pending;
+	rep->pending = NULL;
+	pthread_mutex_unlock(&rep->lock);
+	while (list != NULL) {
+		pending_t *p = list;
+		list = p->next;
+		uatomic_dec(&ctx->inflight);
+		bftdns_request_finish(p->request, KNOT_RCODE_SERVFAIL);
+		free(p);
+	}
+}
+
+void bftdns_replica_restart(bftdns_t *ctx)
+{
+	uatomic_set(&ctx->core_restart, 1);
+	bftdns_queue_wake(&ctx->intake);
+}
+
+bool bftdns_replica_restarting(const bftdns_t *ctx)
+{
+	return uatomic_read(&((bftdns_t *)ctx)->core_restart) != 0;
+}
+
+int bftdns_replica_restart_core(bftdns_t *ctx)
+{
+	bftdns_replica_t *rep = ctx->replica;
+	if (!bftdns_replica_restarting(ctx)) {
+		return KNOT_EOK;
+	}
+	if (rep->core != NULL) {
+		pthread_rwlock_wrlock(&rep->core_lock);
+		bftdns_core_t *old = rep->core;
+		rep->core = NULL;
+		pthread_rwlock_unlock(&rep->core_lock);
+		bftdns_core_stop(old);
+		replica_fail_pending(ctx);
+		knotd_mod_log(ctx->mod, LOG_INFO, "coordinator stopped for a restart at the "
+		              "installed checkpoint");
+	}
+	int ret = bftdns_replica_run_core(ctx);
+	if (ret == KNOT_EOK) {
+		uatomic_set(&ctx->core_restart, 0);
+	}
+	return ret;
+}
+
 void bftdns_replica_stop(bftdns_t *ctx)
 {
 	bftdns_replica_t *rep = ctx->replica;
@@ -486,19 +557,14 @@ void bftdns_replica_stop(bftdns_t *ctx)
 		return;
 	}
 	bftdns_core_stop(rep->core);
-	while (rep->pending != NULL) {
-		pending_t *p = rep->pending;
-		rep->pending = p->next;
-		uatomic_dec(&ctx->inflight);
-		bftdns_request_finish(p->request, KNOT_RCODE_SERVFAIL);
-		free(p);
-	}
+	replica_fail_pending(ctx);
 	for (size_t i = 0; i < REPLICA_SIGN_SLOTS; i++) {
 		free(rep->sign_slots[i].sigs);
 	}
 	pthread_cond_destroy(&rep->sign_done);
 	pthread_mutex_destroy(&rep->sign_lock);
 	pthread_mutex_destroy(&rep->lock);
+	pthread_rwlock_destroy(&rep->core_lock);
 	free(rep);
 	ctx->replica = NULL;
 }
@@ -541,8 +607,10 @@ int bftdns_replica_submit(bftdns_t *ctx, bftdns_request_t *request)
 		pthread_mutex_unlock(&rep->lock);
 	}
 
+	pthread_rwlock_rdlock(&rep->core_lock);
 	int ret = (rep->core == NULL) ? BFT_EAGAIN :
 	          bftdns_core_submit(rep->core, env, ENVELOPE_HDR + wire_len);
+	pthread_rwlock_unlock(&rep->core_lock);
 	free(env);
 	if (ret != BFT_EOK) {
 		if (local_client) {
@@ -561,12 +629,28 @@ int bftdns_replica_submit(bftdns_t *ctx, bftdns_request_t *request)
 	return KNOT_EOK;
 }
 
+int bftdns_replica_submit_to(bftdns_t *ctx, uint8_t member, const uint8_t *data, size_t len)
+{
+	bftdns_replica_t *rep = ctx->replica;
+	if (rep == NULL) {
+		return KNOT_EINVAL;
+	}
+	pthread_rwlock_rdlock(&rep->core_lock);
+	int ret = (rep->core == NULL) ? BFT_EAGAIN :
+	          bftdns_core_submit_to(rep->core, member, data, len);
+	pthread_rwlock_unlock(&rep->core_lock);
+	return (ret == BFT_EOK) ? KNOT_EOK : (ret == BFT_EAGAIN) ? KNOT_EBUSY : KNOT_ERROR;
+}
+
 unsigned bftdns_replica_links_up(const bftdns_t *ctx)
 {
-	if (ctx->replica == NULL || ctx->replica->core == NULL) {
+	bftdns_replica_t *rep = ctx->replica;
+	if (rep == NULL) {
 		return 0;
 	}
-	bft_nodeset_t up = bftdns_core_links_up(ctx->replica->core);
+	pthread_rwlock_rdlock(&rep->core_lock);
+	bft_nodeset_t up = (rep->core != NULL) ? bftdns_core_links_up(rep->core) : 0;
+	pthread_rwlock_unlock(&rep->core_lock);
 	unsigned count = 0;
 	for (unsigned i = 0; i < ctx->conf.replicas; i++) {
 		count += bft_nodeset_has(up, i) ? 1 : 0;
@@ -576,11 +660,17 @@ unsigned bftdns_replica_links_up(const bftdns_t *ctx)
 
 bool bftdns_replica_stats(const bftdns_t *ctx, bftdns_core_stats_t *out)
 {
-	if (ctx->replica == NULL || ctx->replica->core == NULL) {
+	bftdns_replica_t *rep = ctx->replica;
+	if (rep == NULL) {
 		return false;
 	}
-	bftdns_core_stats(ctx->replica->core, out);
-	return true;
+	pthread_rwlock_rdlock(&rep->core_lock);
+	bool running = (rep->core != NULL);
+	if (running) {
+		bftdns_core_stats(rep->core, out);
+	}
+	pthread_rwlock_unlock(&rep->core_lock);
+	return running;
 }
 
 int bftdns_replica_sign_start(bftdns_t *ctx, const tsign_request_t *req)
@@ -610,8 +700,11 @@ int bftdns_replica_sign_start(bftdns_t *ctx, const tsign_request_t *req)
 
 	/* The inbox is full only briefly (the core drains it every loop). */
 	int ret = BFT_EAGAIN;
-	while (rep->core != NULL && !uatomic_read(&ctx->stopping)) {
-		ret = bftdns_core_submit_to(rep->core, MUX_TSIGN, buf, len);
+	while (!uatomic_read(&ctx->stopping)) {
+		pthread_rwlock_rdlock(&rep->core_lock);
+		ret = (rep->core == NULL) ? BFT_ESTOPPED :
+		      bftdns_core_submit_to(rep->core, MUX_TSIGN, buf, len);
+		pthread_rwlock_unlock(&rep->core_lock);
 		if (ret != BFT_EAGAIN) {
 			break;
 		}

@@ -64,6 +64,25 @@ void bftdns_replica_stop(bftdns_t *ctx);
  */
 int bftdns_replica_submit(bftdns_t *ctx, bftdns_request_t *request);
 
+/*! Any thread: an input for a coordinator member (MUX_XFER). KNOT_EOK, KNOT_EBUSY. */
+int bftdns_replica_submit_to(bftdns_t *ctx, uint8_t member, const uint8_t *data, size_t len);
+
+/*!
+ * Apply thread, after a state transfer installed a checkpoint: asks the
+ * order thread to restart the coordinator at the new durable position.
+ */
+void bftdns_replica_restart(bftdns_t *ctx);
+
+/*! Any thread: a restart was asked for and is not done yet. */
+bool bftdns_replica_restarting(const bftdns_t *ctx);
+
+/*!
+ * Order thread: if a restart was asked for, stops the coordinator (local
+ * requests still pending are answered SERVFAIL) and starts it again after
+ * the zone's durable position. KNOT_EOK when it runs (again).
+ */
+int bftdns_replica_restart_core(bftdns_t *ctx);
+
 /*! Number of peers whose links are up now. */
 unsigned bftdns_replica_links_up(const bftdns_t *ctx);
 
