@@ -23,6 +23,9 @@
 . "$(dirname "$0")/lib.sh"
 
 STEPS=${STEPS:-15}
+# ZONE_RECORDS=N adds N names to the initial zone (for the figures of
+# doc/benchmarks.md: the transfer time of a larger zone is in the log line).
+ZONE_RECORDS=${ZONE_RECORDS:-0}
 cluster_keys "$TMP" 4 1
 CLUSTER_EXTRA[1]="    digest-interval: 3
     retain-batches: 10"
@@ -99,10 +102,23 @@ catch_up() {
 	log "UPDATEs $next and $((next + 1)) applied by all four after the transfer"
 }
 
-cluster_start
+# original_zone FILE: the zone every replica starts from.
+original_zone() {
+	write_zone "$1"
+	awk -v n="$ZONE_RECORDS" 'BEGIN { for (i = 1; i <= n; i++)
+		printf "host-%d\t300\tA\t198.51.%d.%d\n", i, int(i / 250) % 250, i % 250 + 1 }' >>"$1"
+}
+
+for i in 1 2 3 4; do
+	cluster_conf "$i"
+	original_zone "$TMP/replica-$i/example.com.zone"
+done
+for i in 1 2 3 4; do
+	cluster_start_one "$i"
+done
 cluster_wait_all_links 300
-cluster_wait_signed 600
-cluster_wait_same_zone "$TMP/start" 300
+cluster_wait_signed $((600 + ZONE_RECORDS / 2))
+cluster_wait_same_zone "$TMP/start" $((300 + ZONE_RECORDS / 2))
 cp "$TMP/keys/example.com.dnskey" "$TMP/dnskey"
 log "4 replicas up and signed, serial $(soa_serial "${CLUSTER_DNS_PORT[1]}")"
 
@@ -140,7 +156,7 @@ catch_up 4 "$TMP/phase1" 0 $((STEPS + 1))
 # --- 2: replica 2's storage wiped ----------------------------------------------
 cluster_stop_one 2
 rm -rf "$TMP/replica-2/journal" "$TMP/replica-2/bftdns" "$TMP/replica-2/timers"
-write_zone "$TMP/replica-2/example.com.zone"
+original_zone "$TMP/replica-2/example.com.zone"
 updates $((STEPS + 3)) $((2 * STEPS)) 1 3 4
 wait_for 300 cluster_same_zone "$TMP/phase2a" 1 3 4 || fail "1, 3, 4 do not converge"
 log "replica 2 stopped and wiped, UPDATEs $((STEPS + 3))..$((2 * STEPS)) applied by 1, 3, 4"
