@@ -41,6 +41,7 @@ enum {
 	BFTDNS_MISBEHAVE_SILENT        = 1 << 3,  /*!< Sends nothing to its peers. */
 	BFTDNS_MISBEHAVE_EQUIVOCATE    = 1 << 4,  /*!< Different proposals to different peers. */
 	BFTDNS_MISBEHAVE_CORRUPT_DIGEST = 1 << 5, /*!< Reports (and believes) a wrong zone digest. */
+	BFTDNS_MISBEHAVE_CORRUPT_SNAPSHOT = 1 << 6, /*!< Serves snapshots with their last byte flipped. */
 };
 
 /*! What a replica does when its zone digest is in the minority (digest.h). */

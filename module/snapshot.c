@@ -337,6 +337,12 @@ static bool store_read(void *arg, uint64_t k, uint64_t offset, uint8_t *out, siz
 		if (s->batch == k && offset <= s->len && len <= s->len - offset) {
 			memcpy(out, s->data + offset, len);
 			found = true;
+			/* Test only: a server that lies in the last RDATA byte,
+			 * which only the digest of the whole state shows. */
+			if ((ctx->conf.misbehave & BFTDNS_MISBEHAVE_CORRUPT_SNAPSHOT) &&
+			    offset + len == s->len) {
+				out[len - 1] ^= 0x01;
+			}
 		}
 	}
 	pthread_mutex_unlock(&ss->lock);

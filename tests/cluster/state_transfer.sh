@@ -6,32 +6,40 @@
 # certified digest, and goes on with live batches.
 #
 # Four replicas (f = 1), digest-interval 3 (a checkpoint every 3 batches),
-# retain-batches 10 (peers keep 10 batches: at least 2 * 3 + 4). Replica 4 is stopped, STEPS
+# retain-batches 28 (peers keep 28 batches: 4 * (3 + 4), the least conf-check takes). Replica 4 is stopped, STEPS
 # UPDATEs go to the others (more batches than they keep), then:
 #  0. replica 4 restarts with state-transfer off: f + 1 peers answer GONE,
 #     it logs that it needs a state transfer and stays behind (so the test
 #     below cannot pass without the transfer);
 #  1. replica 4 restarts with state-transfer on: it logs the transfer
-#     (checkpoint, source, RRs, digest ok), its sorted AXFR equals the
+#     (checkpoint, source, RRs, digest ok) from replica 2, having rejected
+#     any snapshot of replicas 1 and 3 (misbehave: corrupt-snapshot, the
+#     last byte flipped; which offer comes first is up to the links, so the
+#     rejection is seen in about 2 of 3 runs), its sorted AXFR equals the
 #     others', ldns-verify-zone and dnssec-verify accept it, and two more
 #     UPDATEs (one of them to replica 4) are applied by all four;
 #  2. replica 2 is stopped, its storage wiped (journal, module state
 #     directory; zone file back to the original), STEPS more UPDATEs go to
-#     the others, replica 2 restarts from nothing: same as 1.
+#     the others, replica 2 restarts from nothing: same as 1, from replica 4.
 # It prints the time the transfers took (from the log) for a zone of
 # STEPS * 2 + the original records.
 . "$(dirname "$0")/lib.sh"
 
-STEPS=${STEPS:-15}
+STEPS=${STEPS:-40}
 # ZONE_RECORDS=N adds N names to the initial zone (for the figures of
 # doc/benchmarks.md: the transfer time of a larger zone is in the log line).
 ZONE_RECORDS=${ZONE_RECORDS:-0}
 cluster_keys "$TMP" 4 1
 CLUSTER_EXTRA[1]="    digest-interval: 3
-    retain-batches: 10"
+    retain-batches: 28"
 CLUSTER_EXTRA[2]=${CLUSTER_EXTRA[1]}
-CLUSTER_EXTRA[3]=${CLUSTER_EXTRA[1]}
 CLUSTER_EXTRA[4]=${CLUSTER_EXTRA[1]}
+# Replicas 1 and 3 serve snapshots with a flipped byte (they are correct in
+# everything else): the receiver must reject theirs and install the one
+# correct server's, replica 2's in phase 1 and replica 4's in phase 2.
+CLUSTER_EXTRA[1]+=$'\n'"    misbehave: [ corrupt-snapshot ]"
+CLUSTER_EXTRA[3]=${CLUSTER_EXTRA[1]}
+BASE_ITEMS=${CLUSTER_EXTRA[2]}
 
 # update K PORT: UPDATE number K (a name of its own) to the replica on PORT.
 update() {
@@ -80,16 +88,24 @@ transfer_line() {
 		"$TMP/replica-$1/knot.log" | tail -n 1
 }
 
-# catch_up I DIR: replica I (restarted) takes a transfer, converges,
-# validates, and then takes part in live UPDATEs.
+# catch_up I DIR BEFORE NEXT SOURCE: replica I (restarted) takes a transfer
+# from SOURCE (the only server not corrupt-snapshot; any other source's is
+# rejected), converges, validates, and then takes part in live UPDATEs.
 catch_up() {
-	local i=$1 dir=$2 before=$3 next=$4
+	local i=$1 dir=$2 before=$3 next=$4 source=$5 rejects
 	wait_for 600 transferred_more "$i" "$before" || {
 		grep -E 'state transfer|needs a state transfer|GONE|checkpoint' \
 			"$TMP/replica-$i/knot.log" | tail -n 20 >&2
 		fail "replica $i did not install a state transfer"
 	}
 	log "replica $i: $(transfer_line "$i" | sed 's/.*state transfer: //')"
+	transfer_line "$i" | grep -q "from replica $source," ||
+		fail "replica $i installed a snapshot not from replica $source"
+	rejects=$(grep 'is not the certified state' "$TMP/replica-$i/knot.log" || true)
+	! grep -v -E 'from replica (1|3) is not' <<<"$rejects" | grep -q . ||
+		fail "replica $i rejected a correct server's snapshot: $rejects"
+	log "replica $i rejected $(grep -c . <<<"$rejects") corrupt snapshot(s) first" \
+		"($(grep -Eo 'from replica [0-9]+' <<<"$rejects" | tr '\n' ' '))"
 	cluster_wait_same_zone "$dir" 600
 	verify_zone "$dir" "$i"
 	log "replica $i serves the same zone as the others (serial" \
@@ -148,10 +164,10 @@ log "with state-transfer off replica 4 stays behind (serial" \
 	"$(soa_serial "${CLUSTER_DNS_PORT[4]}") against $(soa_serial "${CLUSTER_DNS_PORT[1]}"))"
 cluster_stop_one 4
 
-CLUSTER_EXTRA[4]=${CLUSTER_EXTRA[1]}
+CLUSTER_EXTRA[4]=$BASE_ITEMS
 cluster_conf 4
 cluster_start_one 4
-catch_up 4 "$TMP/phase1" 0 $((STEPS + 1))
+catch_up 4 "$TMP/phase1" 0 $((STEPS + 1)) 2
 
 # --- 2: replica 2's storage wiped ----------------------------------------------
 cluster_stop_one 2
@@ -161,7 +177,7 @@ updates $((STEPS + 3)) $((2 * STEPS)) 1 3 4
 wait_for 300 cluster_same_zone "$TMP/phase2a" 1 3 4 || fail "1, 3, 4 do not converge"
 log "replica 2 stopped and wiped, UPDATEs $((STEPS + 3))..$((2 * STEPS)) applied by 1, 3, 4"
 cluster_start_one 2
-catch_up 2 "$TMP/phase2" 0 $((2 * STEPS + 1))
+catch_up 2 "$TMP/phase2" 0 $((2 * STEPS + 1)) 4
 
 for i in 1 2 3 4; do
 	! grep -E 'stops applying|delivered again' "$TMP/replica-$i/knot.log" ||
