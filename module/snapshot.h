@@ -15,7 +15,7 @@
  *
  * At checkpoint batch K the apply thread (the zone's only writer, so the
  * zone is the state after K) walks the zone with knotd_zone_snapshot()
- * (knot-patch/0011), which also gives the digest of the same state: the
+ * (knot-patch/0012), which also gives the digest of the same state: the
  * digest that this replica then reports for K. The RRsets go into a
  * snapshot, kept in memory (the last two: the newest is usually not stable
  * yet when a peer asks) and written to the zone's state directory as

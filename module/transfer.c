@@ -42,8 +42,7 @@ struct bftdns_transfer {
 	uint8_t *cert;
 	size_t cert_len;
 	uint64_t progress_ms;      /*!< Last BEGIN or CHUNK. */
-	uint64_t installed_k;      /*!< Status: the last checkpoint installed. */
-	unsigned installed_from;
+	uint64_t begun_ms;         /*!< BEGIN of the snapshot under way. */
 };
 
 static uint64_t transfer_now_ms(void)
@@ -140,6 +139,7 @@ void bftdns_transfer_output(bftdns_t *ctx, uint32_t tag, const uint8_t *data, si
 			tr->k = k;
 			tr->size = size;
 			tr->len = 0;
+			tr->begun_ms = transfer_now_ms();
 		}
 	} else if (tag == BFTDNS_CORE_OUT_XFER_CHUNK && tr->begun && !tr->done) {
 		uint64_t offset;
@@ -259,10 +259,6 @@ static void transfer_install(bftdns_t *ctx)
 		              cp->count, serial, now - tr->started_ms, now - t0, k);
 		transfer_input(ctx, XFER_IN_STOP, 0);
 		tr->active = false;
-		pthread_mutex_lock(&tr->lock);
-		tr->installed_k = k;
-		tr->installed_from = source;
-		pthread_mutex_unlock(&tr->lock);
 		/* This replica now holds the checkpoint's state: its certificate
 		 * is its latest stable checkpoint (it may serve it). */
 		if (cp->count >= 2u * ctx->conf.faults + 1) {
@@ -299,9 +295,21 @@ void bftdns_transfer_tick(bftdns_t *ctx)
 	uint64_t progress = tr->progress_ms, received = tr->len, size = tr->size, k = tr->k;
 	bool begun = tr->begun;
 	unsigned source = tr->source + 1u;
+	uint64_t begun_ms = tr->begun_ms;
 	pthread_mutex_unlock(&tr->lock);
 	if (done) {
 		transfer_install(ctx);
+		return;
+	}
+	/* A source that drips: it gets time for its size, not for ever. */
+	uint64_t allowed = BFTDNS_TRANSFER_SOURCE_MS + (size >> 20) * BFTDNS_TRANSFER_MS_PER_MIB;
+	if (begun && now > begun_ms && now - begun_ms > allowed && now - tr->retried_ms > allowed) {
+		knotd_mod_log(ctx->mod, LOG_NOTICE, "state transfer: checkpoint %"PRIu64" from "
+		              "replica %u too slow (%"PRIu64" of %"PRIu64" bytes in %"PRIu64" s), "
+		              "trying another peer", k, source, received, size,
+		              (now - begun_ms) / 1000);
+		tr->retried_ms = now;
+		transfer_input(ctx, XFER_IN_RETRY, 0);
 		return;
 	}
 	/* progress may be later than now: the core thread wrote it since. */
@@ -328,24 +336,4 @@ void bftdns_transfer_tick(bftdns_t *ctx)
 		tr->retried_ms = now;
 		transfer_input(ctx, XFER_IN_RETRY, 0);
 	}
-}
-
-void bftdns_transfer_status(bftdns_t *ctx, char *out, size_t size)
-{
-	bftdns_transfer_t *tr = ctx->transfer;
-	if (tr == NULL) {
-		snprintf(out, size, "off");
-		return;
-	}
-	pthread_mutex_lock(&tr->lock);
-	if (tr->begun) {
-		snprintf(out, size, "checkpoint %"PRIu64" from replica %u, %zu of %"PRIu64" bytes",
-		         tr->k, tr->source + 1u, tr->len, tr->size);
-	} else if (tr->installed_k != 0) {
-		snprintf(out, size, "idle (last: checkpoint %"PRIu64" from replica %u)",
-		         tr->installed_k, tr->installed_from);
-	} else {
-		snprintf(out, size, "idle");
-	}
-	pthread_mutex_unlock(&tr->lock);
 }

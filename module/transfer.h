@@ -37,6 +37,12 @@
 
 /*! No snapshot byte for this long: another peer. */
 #define BFTDNS_TRANSFER_RETRY_MS	5000
+/*!
+ * A source may take this long for a snapshot, plus a second per MiB of it
+ * (a slow drip of chunks is progress, but not enough): then another peer.
+ */
+#define BFTDNS_TRANSFER_SOURCE_MS	60000
+#define BFTDNS_TRANSFER_MS_PER_MIB	1000
 /*! After a failed install (not the source's fault), wait before asking again. */
 #define BFTDNS_TRANSFER_BACKOFF_MS	10000
 
@@ -64,6 +70,3 @@ bool bftdns_transfer_verify(void *ctx, const uint8_t *cert, size_t len, uint64_t
  * peers said GONE, installs a complete snapshot, retries a stalled one.
  */
 void bftdns_transfer_tick(bftdns_t *ctx);
-
-/*! Any thread: "idle", or what a transfer under way is at (status). */
-void bftdns_transfer_status(bftdns_t *ctx, char *out, size_t size);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # State transfer (issue 9, item 3; module/transfer.c, module/snapshot.c,
-# coordinator/proto/xfer.c, knot-patch/0011): a replica further behind than
+# coordinator/proto/xfer.c, knot-patch/0012): a replica further behind than
 # its peers keep batches, or whose storage was wiped, gets the zone at the
 # group's latest stable checkpoint from a peer, checked against the
 # certified digest, and goes on with live batches.
@@ -99,6 +99,15 @@ catch_up() {
 		fail "replica $i did not install a state transfer"
 	}
 	log "replica $i: $(transfer_line "$i" | sed 's/.*state transfer: //')"
+	# For comparison (figures only): the same zone by AXFR from a peer,
+	# wire only (Knot serving, kdig receiving and discarding).
+	local t0 t1
+	t0=$(date +%s%N)
+	"$KDIG" @127.0.0.1 -p "${CLUSTER_DNS_PORT[$source]}" example.com. AXFR +time=10 \
+		>/dev/null 2>&1 || true
+	t1=$(date +%s%N)
+	log "for comparison: kdig AXFR of the zone from replica $source: $(( (t1 - t0) / 1000000 )) ms" \
+		"(load average $(cut -d' ' -f1-3 /proc/loadavg))"
 	transfer_line "$i" | grep -q "from replica $source," ||
 		fail "replica $i installed a snapshot not from replica $source"
 	rejects=$(grep 'is not the certified state' "$TMP/replica-$i/knot.log" || true)
