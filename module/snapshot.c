@@ -38,6 +38,7 @@ typedef struct {
 struct bftdns_snapshots {
 	pthread_mutex_t lock;           /*!< Apply thread writes; core thread reads. */
 	snapshot_t kept[SNAPSHOT_KEEP];
+	bool too_large_logged;          /*!< Apply thread: said once that the zone is too large. */
 	/* The offer the core thread was last given (xfer_store_ops_t.latest). */
 	uint8_t cert[BFTDNS_CHECKPOINT_SIZE_MAX];
 };
@@ -96,6 +97,7 @@ static int snap_add_rrset(void *arg, const knot_rrset_t *rrset)
 	snap_buf_t *b = arg;
 	size_t max = 2 + knot_rrset_size_estimate(rrset);
 	if (max > SNAPSHOT_RRSET_MAX) {
+		b->error = KNOT_ESPACE;
 		return KNOT_ESPACE;
 	}
 	uint8_t *p = buf_room(b, max);
@@ -194,6 +196,20 @@ int bftdns_snapshot_take(bftdns_t *ctx, uint64_t batch, uint64_t time_ms,
 	b.len = BFTDNS_SNAPSHOT_HDR;
 	int ret = knotd_zone_snapshot(ctx->mod, snap_add_rrset, &b, digest,
 	                              BFTDNS_DIGEST_SIZE, serial);
+	if (ret == KNOT_ESPACE && b.error == KNOT_ESPACE) {
+		/* Too large to keep: the checkpoint still gets its digest, and
+		 * this replica serves no state transfer of it. */
+		free(b.data);
+		if (!ctx->snapshots->too_large_logged) {
+			ctx->snapshots->too_large_logged = true;
+			knotd_mod_log(ctx->mod, LOG_WARNING, "the zone is larger than a snapshot "
+			              "may be (%llu MiB in wire format): this replica keeps none "
+			              "and serves no state transfer", BFTDNS_SNAPSHOT_MAX >> 20);
+		}
+		size_t len = 0;
+		ret = knotd_zone_digest(ctx->mod, digest, BFTDNS_DIGEST_SIZE, &len, serial);
+		return (ret == KNOT_EOK && len != BFTDNS_DIGEST_SIZE) ? KNOT_EMALF : ret;
+	}
 	if (ret != KNOT_EOK) {
 		free(b.data);
 		return ret;

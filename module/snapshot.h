@@ -61,7 +61,9 @@ void bftdns_snapshot_free(bftdns_t *ctx);
  * Apply thread, right after batch applied: the zone's snapshot and its
  * digest (written into digest, serial). KNOT_EOK, or an error of
  * knotd_zone_snapshot() (the zone not ready) or of memory; a snapshot that
- * cannot be written to disk is still kept in memory (logged).
+ * cannot be written to disk is still kept in memory (logged). A zone over
+ * BFTDNS_SNAPSHOT_MAX in wire format gets its digest and no snapshot
+ * (logged once: this replica serves no state transfer).
  */
 int bftdns_snapshot_take(bftdns_t *ctx, uint64_t batch, uint64_t time_ms,
                          uint8_t digest[BFTDNS_DIGEST_SIZE], uint32_t *serial);
