@@ -13,7 +13,7 @@
 #                                                      CPU per update vs the crypto floor
 #   cpu [throughput's options]                         throughput with a perf profile of replica 1
 #   wan-check [--count N] [--tolerance MS]             the emulated Internet (Figure 1): RTT of every pair
-#   table2 [--quick] [--ops N] [--rows ..] [--protocols ..]  the paper's Table 2: read/add/delete, loopback + emulated Internet
+#   table2 [--quick] [--ops N] [--rows ..] [--protocols ..]  the paper's Table 2: read (local and ordered)/add/delete, loopback + emulated Internet
 #   scale [--quick] [--n 4,7,10,13,16] [--updates M]   update latency, messages, bytes, CPU per update vs n (loopback)
 #   zonesize [--quick] [--sizes 1000,100000,1000000]   signing rate, memory, update latency vs zone size, vs stock knotd
 #   recovery [--quick] [--updates 10,100,1000]         a replica restarted after missing N updates: time to catch up
