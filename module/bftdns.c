@@ -67,6 +67,9 @@ static void bftdns_free(bftdns_t *ctx)
 	bftdns_order_stop(ctx);
 	bftdns_replica_stop(ctx);
 	bftdns_apply_stop(ctx);
+	/* Only now: the apply thread used it until it stopped (signing, state
+	 * transfer), and found no core after replica_stop(). */
+	bftdns_replica_free(ctx);
 	bftdns_transfer_free(ctx);
 	bftdns_snapshot_free(ctx);
 	bftdns_checkpoint_free(ctx);

@@ -414,7 +414,7 @@ int bftdns_replica_start(bftdns_t *ctx)
 	char why[BFT_WHY_MAX];
 	if (bft_link_key_pin(c->link_key, rep->own_pin, why, sizeof(why)) != BFT_EOK) {
 		knotd_mod_log(ctx->mod, LOG_ERR, "link key '%s' unusable: %s", c->link_key, why);
-		bftdns_replica_stop(ctx);
+		bftdns_replica_free(ctx);
 		return KNOT_EINVAL;
 	}
 
@@ -556,8 +556,23 @@ void bftdns_replica_stop(bftdns_t *ctx)
 	if (rep == NULL) {
 		return;
 	}
-	bftdns_core_stop(rep->core);
+	/* The apply thread may still ask for stats or submit (transfer.c):
+	 * it finds no core, and the structure stays until replica_free(). */
+	pthread_rwlock_wrlock(&rep->core_lock);
+	bftdns_core_t *core = rep->core;
+	rep->core = NULL;
+	pthread_rwlock_unlock(&rep->core_lock);
+	bftdns_core_stop(core);
 	replica_fail_pending(ctx);
+}
+
+void bftdns_replica_free(bftdns_t *ctx)
+{
+	bftdns_replica_t *rep = ctx->replica;
+	if (rep == NULL) {
+		return;
+	}
+	bftdns_replica_stop(ctx);
 	for (size_t i = 0; i < REPLICA_SIGN_SLOTS; i++) {
 		free(rep->sign_slots[i].sigs);
 	}

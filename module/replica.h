@@ -57,6 +57,9 @@ int bftdns_replica_run_core(bftdns_t *ctx);
 /*! Stops the core; local requests still pending are answered SERVFAIL. */
 void bftdns_replica_stop(bftdns_t *ctx);
 
+/*! After the apply thread stopped: stops the core if needed and frees the rest. */
+void bftdns_replica_free(bftdns_t *ctx);
+
 /*!
  * Order thread: hands a request to the broadcast. KNOT_EOK (the request
  * is now the replica's), KNOT_EBUSY (inbox full: keep it, try later), or

@@ -35,12 +35,18 @@ typedef struct {
 	size_t cert_len;
 } offer_t;
 
-/*! What this node served one peer. */
+/*!
+ * What this node served one peer since it last offered it a new checkpoint:
+ * passes over any snapshot and ASKs answered are counted together, so a
+ * peer that switches between snapshots (the store keeps two) or asks again
+ * does not start a new count; only a new offer (a later checkpoint) does.
+ */
 typedef struct {
-	uint64_t k;
+	uint64_t offer_k;    /*!< The checkpoint last offered to it. */
+	uint64_t k;          /*!< The snapshot its GETs are reading. */
 	uint64_t next;       /*!< Offset its next GET must ask for. */
-	unsigned passes;     /*!< Passes begun over snapshot k. */
-	unsigned asks;       /*!< ASKs answered while offering k. */
+	unsigned passes;     /*!< Passes begun since offer_k. */
+	unsigned asks;       /*!< ASKs answered since offer_k. */
 } served_t;
 
 struct xfer {
@@ -368,8 +374,8 @@ static void xfer_on_ask(xfer_t *x, bft_node_t from, bft_wire_r_t *r, bft_step_t 
 	/* Bounded per peer and checkpoint: a faulty peer's ASKs cost at most
 	 * a few certificates each time we have a new one. */
 	served_t *s = &x->served[from];
-	if (s->k != o.k) {
-		*s = (served_t) { .k = o.k };
+	if (s->offer_k != o.k) {
+		*s = (served_t) { .offer_k = o.k };
 	}
 	if (s->asks >= 2 * XFER_SERVE_PASSES) {
 		return;
@@ -406,14 +412,11 @@ static void xfer_on_get(xfer_t *x, bft_node_t from, bft_wire_r_t *r, bft_step_t 
 		return;
 	}
 	served_t *s = &x->served[from];
-	if (s->k != k) {
-		*s = (served_t) { .k = k };
-	}
-	if (offset == 0 && s->next == 0 && s->passes == 0) {
-		s->passes = 1;
-	} else if (offset == 0) {
-		s->passes++;           /* It begins again (RETRY, a restart). */
-	} else if (offset != s->next) {
+	if (offset == 0) {
+		/* A pass begins (the first, a RETRY, a restart, the other snapshot). */
+		s->passes++;
+		s->k = k;
+	} else if (k != s->k || offset != s->next || s->passes == 0) {
 		bft_step_fault(step, from, BFT_FAULT_UNEXPECTED);
 		return;
 	}

@@ -38,8 +38,10 @@
  *
  * Bounds: certificate XFER_CERT_MAX bytes, snapshot conf->snapshot_max
  * (an offer above it is a fault), one offer kept per peer; a server
- * answers a peer's GETs in order, at most XFER_SERVE_PASSES passes over a
- * snapshot per peer (a faulty peer cannot make it send for ever).
+ * answers a peer's GETs in order, at most XFER_SERVE_PASSES passes (over
+ * either snapshot it keeps) and 2 * XFER_SERVE_PASSES ASKs per peer until it
+ * offers that peer a later checkpoint (a faulty peer cannot make it send for
+ * ever: a new count needs a new checkpoint of the group).
  *
  * Wire: u8 kind, then
  *   1 ASK    u64 least K wanted

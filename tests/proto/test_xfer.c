@@ -407,7 +407,7 @@ static void test_mute_then_back(void)
 	free(net);
 }
 
-/* A peer's GETs: in order only, and at most XFER_SERVE_PASSES passes. */
+/* A peer's GETs: in order only, and at most XFER_SERVE_PASSES passes per offer. */
 static void test_serve_bounds(void)
 {
 	net_t *net = malloc(sizeof(*net));
@@ -424,6 +424,23 @@ static void test_serve_bounds(void)
 		bft_step_clear(&net->step);
 	}
 	CHECK_EQ(answered, XFER_SERVE_PASSES);
+	/* Switching to the other snapshot it keeps does not start a new count. */
+	net->srv[1].k = 101;
+	get[8] = 101;
+	get[16] = 0;
+	CHECK_EQ(xfer_handle_message(server, 0, get, sizeof(get), NULL, &net->step), BFT_EOK);
+	CHECK_EQ(net->step.msg_count, 0);
+	bft_step_clear(&net->step);
+	/* Only a new offer (after an ASK that finds a later checkpoint) does. */
+	cert_make(101, true, net->srv[1].cert);
+	uint8_t ask[9] = { 1 };
+	CHECK_EQ(xfer_handle_message(server, 0, ask, sizeof(ask), NULL, &net->step), BFT_EOK);
+	CHECK_EQ(net->step.msg_count, 1);
+	CHECK_EQ(bft_step_msg_data(&net->step, 0)[0], 2);  /* OFFER */
+	bft_step_clear(&net->step);
+	CHECK_EQ(xfer_handle_message(server, 0, get, sizeof(get), NULL, &net->step), BFT_EOK);
+	CHECK_EQ(net->step.msg_count, 1);
+	bft_step_clear(&net->step);
 	/* Out of order (offset 50 before 0..49 was asked): a fault, nothing sent. */
 	net_t *n2 = malloc(sizeof(*n2));
 	net_init(n2, (uint64_t[]){ 0, 100, 0, 0 }, (serve_mode_t[NODES]){ 0 }, 2 * CHUNK);
