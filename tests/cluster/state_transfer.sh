@@ -20,7 +20,11 @@
 #     UPDATEs (one of them to replica 4) are applied by all four;
 #  2. replica 2 is stopped, its storage wiped (journal, module state
 #     directory; zone file back to the original), STEPS more UPDATEs go to
-#     the others, replica 2 restarts from nothing: same as 1, from replica 4.
+#     the others, replica 2 restarts from nothing: same as 1, from replica 4;
+#  3. replica 2 is killed (-9) and restarted: it resumes after a batch at or
+#     past its installed checkpoint (the state and the position were
+#     committed together), the same zone, no second transfer, and applies one
+#     more UPDATE with the others.
 # It prints the time the transfers took (from the log) for a zone of
 # STEPS * 2 + the original records.
 . "$(dirname "$0")/lib.sh"
@@ -56,6 +60,34 @@ updates() {
 	for ((k = $1; k <= $2; k++)); do
 		update "$k" "${CLUSTER_DNS_PORT[${ids[$((k % ${#ids[@]}))]}]}"
 	done
+}
+
+# kill9 I: kills replica I's knotd with SIGKILL and waits for it (bounded).
+kill9() {
+	local pid=${CLUSTER_PID[$1]} i
+	kill -KILL "$pid" 2>/dev/null || fail "replica $1 (pid $pid) was not running"
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		wait_for 1 false || true
+	done
+	kill -0 "$pid" 2>/dev/null && fail "replica $1 (pid $pid) survived SIGKILL"
+	wait "$pid" 2>/dev/null || true
+	CLUSTER_PID[$1]=
+}
+
+# resumptions I: how often replica I logged resuming from its durable position.
+resumptions() {
+	grep -c 'resumed after batch [0-9]* (durable' "$TMP/replica-$1/knot.log" || true
+}
+
+resumed_more() {
+	[ "$(resumptions "$1")" -gt "$2" ]
+}
+
+# resumed_after I: the batch replica I last logged resuming after.
+resumed_after() {
+	grep -Eo 'resumed after batch [0-9]+ \(durable' "$TMP/replica-$1/knot.log" |
+		tail -n 1 | grep -Eo '[0-9]+' || true
 }
 
 # transfers I: how many state transfers replica I logged as installed.
@@ -178,6 +210,7 @@ cluster_conf 4
 cluster_start_one 4
 catch_up 4 "$TMP/phase1" 0 $((STEPS + 1)) 2
 
+
 # --- 2: replica 2's storage wiped ----------------------------------------------
 cluster_stop_one 2
 rm -rf "$TMP/replica-2/journal" "$TMP/replica-2/bftdns" "$TMP/replica-2/timers"
@@ -187,6 +220,23 @@ wait_for 300 cluster_same_zone "$TMP/phase2a" 1 3 4 || fail "1, 3, 4 do not conv
 log "replica 2 stopped and wiped, UPDATEs $((STEPS + 3))..$((2 * STEPS)) applied by 1, 3, 4"
 cluster_start_one 2
 catch_up 2 "$TMP/phase2" 0 $((2 * STEPS + 1)) 4
+
+# The installed state is durable with its position (one journal
+# transaction): kill -9 replica 2 (wiped, then transferred) and restart it:
+# it resumes after a batch at or past its checkpoint with the same zone,
+# without another transfer, and applies one more UPDATE with the others.
+k2=$(transfer_line 2 | grep -Eo 'checkpoint [0-9]+' | grep -Eo '[0-9]+')
+before=$(resumptions 2)
+kill9 2
+cluster_start_one 2
+wait_for 300 resumed_more 2 "$before" || fail "replica 2 did not resume from its durable position"
+r2=$(resumed_after 2)
+[ -n "$r2" ] && ((r2 >= k2)) || fail "replica 2 resumed after batch '$r2', before checkpoint $k2"
+update $((2 * STEPS + 3)) "${CLUSTER_DNS_PORT[1]}"
+cluster_wait_same_zone "$TMP/phase2-restart" 600
+[ "$(transfers 2)" = 1 ] || fail "replica 2 took another transfer after its restart"
+log "replica 2 killed and restarted: resumed after batch $r2 (checkpoint $k2), applies" \
+	"UPDATE $((2 * STEPS + 3)) with the others"
 
 for i in 1 2 3 4; do
 	! grep -E 'stops applying|delivered again' "$TMP/replica-$i/knot.log" ||
