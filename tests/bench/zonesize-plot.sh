@@ -36,14 +36,16 @@ plot "$tsv" using 1:4 with linespoints lw 2 pt 7 title "group, knotd start to si
      "" using 1:7 with linespoints lw 2 pt 5 title "stock knotd, start to signed"
 unset logscale y
 set title "resident memory after the updates"
-set ylabel "MB"
-set yrange [0:*]
+set ylabel "MB (log scale)"
+set logscale y
 set key top left
 plot "$tsv" using 1:9 with linespoints lw 2 pt 7 title "replica VmRSS (mean)", \
      "" using 1:10 with linespoints lw 1 dt 2 pt 6 title "replica VmHWM", \
      "" using 1:11 with linespoints lw 2 pt 5 title "stock VmRSS", \
      "" using 1:12 with linespoints lw 1 dt 2 pt 4 title "stock VmHWM"
+unset logscale y
 set title "update latency, median"
+set yrange [0:*]
 set ylabel "ms"
 plot "$tsv" using 1:15 with linespoints lw 2 pt 7 title "group", \
      "" using 1:17 with linespoints lw 2 pt 5 title "stock knotd"
