@@ -23,7 +23,9 @@
  * all servers silent then back (RETRY asks again); a snapshot above the
  * size cap; per-peer serving bound; and every truncation and byte flip of
  * each message kind, plus random bytes, to every node: no crash, faults
- * only, and an honest transfer still completes afterwards.
+ * only, and an honest transfer still completes afterwards; and 300 seeded
+ * scenarios with random server modes, sizes, checkpoints and interleaving
+ * of the links (test_random()).
  */
 
 #include <stdlib.h>
@@ -81,6 +83,9 @@ typedef struct {
 	bft_nodeset_t blamed;
 	uint16_t blamed_kind[NODES];
 	bft_step_t step;
+	/* Seeded: deliver any link's oldest message next (links stay FIFO). */
+	bool shuffle;
+	bft_prng_t prng;
 } net_t;
 
 /* The "certified" snapshots: what a correct replica holds at K. */
@@ -274,10 +279,35 @@ static void net_input(net_t *net, bft_node_t node, uint8_t kind, uint64_t k)
 }
 
 /* Delivers until the queue is empty (bounded). */
+/* The next message: the oldest, or (shuffle) the oldest of a random link. */
+static net_msg_t net_pop(net_t *net)
+{
+	if (!net->shuffle) {
+		return net->queue[net->head++ % QUEUE_MAX];
+	}
+	size_t heads[QUEUE_MAX];
+	size_t count = 0;
+	bool seen[NODES][NODES] = { { false } };
+	for (size_t i = net->head; i != net->tail; i++) {
+		net_msg_t *m = &net->queue[i % QUEUE_MAX];
+		if (!seen[m->from][m->to]) {
+			seen[m->from][m->to] = true;
+			heads[count++] = i;
+		}
+	}
+	size_t pick = heads[bft_prng_below(&net->prng, count)];
+	net_msg_t m = net->queue[pick % QUEUE_MAX];
+	for (size_t i = pick; i != net->head; i--) {
+		net->queue[i % QUEUE_MAX] = net->queue[(i - 1) % QUEUE_MAX];
+	}
+	net->head++;
+	return m;
+}
+
 static void net_run(net_t *net)
 {
 	for (unsigned steps = 0; net->head != net->tail && steps < 100000; steps++) {
-		net_msg_t m = net->queue[net->head++ % QUEUE_MAX];
+		net_msg_t m = net_pop(net);
 		CHECK_EQ(xfer_handle_message(net->x[m.to], m.from, m.data, m.len, NULL,
 		                             &net->step), BFT_EOK);
 		free(m.data);
@@ -585,6 +615,52 @@ static void test_misuse(void)
 	xfer_destroy(x);
 }
 
+/*
+ * Seeded scenarios: each server honest or one of the Byzantine modes (at
+ * least one honest), random checkpoints and sizes, messages of different
+ * links in random order. Whatever happens: the taker installs exactly the
+ * snapshot of an honest server's checkpoint, from an honest server, within
+ * a bounded number of driver rounds, and never blames an honest server.
+ */
+static void test_random(uint64_t seeds)
+{
+	unsigned failures = 0;
+	for (uint64_t seed = 1; seed <= seeds; seed++) {
+		bft_prng_t prng;
+		bft_prng_seed(&prng, seed);
+		uint64_t ks[NODES] = { 0 };
+		serve_mode_t modes[NODES] = { SERVE_HONEST };
+		bft_nodeset_t honest = 0;
+		for (bft_node_t i = 1; i < NODES; i++) {
+			ks[i] = 100 + bft_prng_below(&prng, 30);
+			modes[i] = (serve_mode_t)bft_prng_below(&prng, SERVE_MUTE + 1);
+		}
+		if (modes[1] != SERVE_HONEST && modes[2] != SERVE_HONEST && modes[3] != SERVE_HONEST) {
+			modes[1 + bft_prng_below(&prng, NODES - 1)] = SERVE_HONEST;
+		}
+		for (bft_node_t i = 1; i < NODES; i++) {
+			honest |= (modes[i] == SERVE_HONEST) ? bft_nodeset_one(i) : 0;
+		}
+		size_t size = 1 + bft_prng_below(&prng, 12 * CHUNK);
+		net_t *net = malloc(sizeof(*net));
+		net_init(net, ks, modes, size);
+		net->shuffle = true;
+		bft_prng_seed(&net->prng, seed * 7919);
+		net_transfer(net, 1, 3 * NODES + 2);
+		bool ok = net->installed && bft_nodeset_has(honest, (bft_node_t)net->got_source) &&
+		          net->installed_k == ks[net->got_source] && (net->blamed & honest) == 0;
+		if (!ok && failures++ < 5) {
+			fprintf(stderr, "seed %llu: installed %d k %llu source %d blamed %#x "
+			        "honest %#x modes %d %d %d\n", (unsigned long long)seed,
+			        net->installed, (unsigned long long)net->installed_k, net->got_source,
+			        net->blamed, honest, modes[1], modes[2], modes[3]);
+		}
+		CHECK(ok);
+		net_free(net);
+		free(net);
+	}
+}
+
 int main(void)
 {
 	test_misuse();
@@ -592,5 +668,6 @@ int main(void)
 	test_mute_then_back();
 	test_serve_bounds();
 	test_hostile();
+	test_random(300);
 	return check_result("test_xfer");
 }
