@@ -60,6 +60,10 @@ struct xfer {
 	uint64_t least;      /*!< Least K wanted. */
 	offer_t offers[BFT_NODES_MAX];
 	int source;          /*!< -1: none. */
+	/*! Peers that answered the last ASK (a valid OFFER or NONE): the
+	 *  first pick waits for f + 1 of them, or for the driver's RETRY. */
+	bft_nodeset_t answered;
+	bool impatient;      /*!< RETRY came: pick from what is there. */
 	uint64_t k, size;
 	uint64_t asked;      /*!< Bytes asked for (GETs sent up to here). */
 	uint64_t received;   /*!< Bytes taken, in order. */
@@ -188,6 +192,13 @@ static int xfer_pick(xfer_t *x, bft_step_t *step)
 	if (x->source >= 0 || x->complete) {
 		return BFT_EOK;
 	}
+	/* With f + 1 answers one is a correct replica's: the highest offer
+	 * then is at least its latest stable checkpoint, so a faulty peer that
+	 * answers first with an old one cannot make us install it (and fetch
+	 * from there, or transfer again). */
+	if (!x->impatient && bft_nodeset_count(x->answered) < x->params.f + 1u) {
+		return BFT_EOK;
+	}
 	int best = xfer_best(x);
 	if (best < 0) {
 		return BFT_EOK;  /* Wait for offers (or the driver's RETRY). */
@@ -237,6 +248,7 @@ static int xfer_next_source(xfer_t *x, bft_step_t *step)
 	for (unsigned i = 0; i < x->params.n; i++) {
 		x->offers[i].tried = false;
 	}
+	x->answered = 0;
 	int ret = xfer_send_ask(x, step);
 	if (ret != BFT_EOK) {
 		return ret;
@@ -252,6 +264,8 @@ static void xfer_reset(xfer_t *x)
 	x->active = false;
 	x->complete = false;
 	x->source = -1;
+	x->answered = 0;
+	x->impatient = false;
 	x->k = x->size = x->asked = x->received = 0;
 }
 
@@ -295,6 +309,7 @@ static void xfer_on_offer(xfer_t *x, bft_node_t from, bft_wire_r_t *r, bft_step_
 	*o = (offer_t) { .has = true, .tried = tried, .k = k, .size = size,
 	                 .cert = copy, .cert_len = cert_len };
 	x->stats.offers++;
+	x->answered |= bft_nodeset_one(from);
 	*ret = xfer_pick(x, step);
 }
 
@@ -467,6 +482,9 @@ int xfer_handle_message(xfer_t *x, bft_node_t from, const uint8_t *msg, size_t l
 	case MSG_NONE:
 		if (!bft_wire_r_done(&r)) {
 			bft_step_fault(step, from, BFT_FAULT_MALFORMED);
+		} else if (x->active) {
+			x->answered |= bft_nodeset_one(from);
+			ret = xfer_pick(x, step);
 		}
 		break;
 	case MSG_GET:
@@ -513,6 +531,8 @@ int xfer_handle_input(xfer_t *x, const uint8_t *input, size_t len,
 			return BFT_EOK;
 		}
 		x->stats.retries++;
+		/* Fewer than f + 1 answered by now: take the best there is. */
+		x->impatient = true;
 		return xfer_next_source(x, step);
 	case XFER_IN_REJECT:
 		if (!x->active || !x->complete || k != x->k || x->source < 0) {

@@ -21,8 +21,10 @@
  * batch). A node that needs a transfer (input START) asks every peer (ASK),
  * checks each offered certificate with conf->verify (f + 1 signed, matching
  * DIGEST reports: the certificate names batch K, its agreed time and the
- * zone digest, so one correct replica vouches for it), picks the highest
- * verified K and fetches the snapshot from that peer in chunks (GET/DATA,
+ * zone digest, so one correct replica vouches for it), and once f + 1 peers
+ * answered (a valid OFFER or NONE; or at the driver's RETRY, with what is
+ * there) picks the highest verified K, at least a correct replica's latest
+ * stable checkpoint, and fetches the snapshot from that peer in chunks (GET/DATA,
  * at most XFER_WINDOW chunks of at most XFER_CHUNK_MAX bytes outstanding,
  * taken only in order and only as asked). Accepted bytes go out as
  * outputs; when all arrived, DONE. Nothing a peer says is trusted but the

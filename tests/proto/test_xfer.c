@@ -372,11 +372,15 @@ static void run_case(const char *name, const uint64_t ks[NODES],
 static void test_cases(void)
 {
 	const serve_mode_t honest[NODES] = { 0 };
-	/* The first valid offer is taken (node 1's, delivered first): waiting
-	 * for more would wait for the slowest peer. Odd size: the last chunk
-	 * is short; many chunks: the window moves. */
+	/* The best of the first f + 1 answers is taken (nodes 1 and 2: 120),
+	 * not the first (100), nor the best of all (waiting for the slowest
+	 * peer). Odd size: the last chunk is short; many chunks: the window
+	 * moves. */
 	run_case("honest", (uint64_t[]){ 0, 100, 120, 110 }, honest, 25 * CHUNK + 17, 1,
-	         true, 100, 0, 0);
+	         true, 120, 0, 0);
+	/* A faulty first answer with an old checkpoint does not win. */
+	run_case("old first", (uint64_t[]){ 0, 101, 130, 120 },
+	         (serve_mode_t[]){ 0, SERVE_HONEST, 0, 0 }, 3 * CHUNK, 1, true, 130, 0, 0);
 	run_case("one chunk", (uint64_t[]){ 0, 100, 100, 100 }, honest, 10, 1,
 	         true, 100, 0, 0);
 	/* Node 1 is Byzantine and answers first with the highest K; after it
