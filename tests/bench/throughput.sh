@@ -35,7 +35,8 @@
 #
 # --quick: 1 round of 60 updates, RSA-1024 (a smoke run, seconds).
 # --perf: also records replica 1 with perf (perf record -g) during the last
-# group block and prints where its CPU time goes (build/bench/throughput-perf.txt).
+# group block and prints where its CPU time goes (build/bench/throughput-perf.txt;
+# the recording in build/bench/throughput-perf.data, for perf report -i).
 #
 # Environment: KNOT_PREFIX, BFTDNS_MODULE, BFTDNS_KEYGEN, BFTDNS_BENCH_CRYPTO
 # (defaults: build/), SUMMARY_TSV.
@@ -192,7 +193,9 @@ block_group() {
 	[ "$s0" != none ] || fail "replica 1 has no signatures counter (an older module?)"
 	c0=$(cpu_ticks "${CLUSTER_PID[@]}")
 	if [ "$perf" = 1 ] && [ "$r" = "$rounds" ]; then
-		perf record -q -g -p "${CLUSTER_PID[1]}" -o "$TMP/perf.data" >"$TMP/perf.log" 2>&1 &
+		# DWARF unwinding: Knot and the libraries have no frame pointers.
+		perf record -q -F 999 --call-graph dwarf,16384 -p "${CLUSTER_PID[1]}" \
+			-o "$TMP/perf.data" >"$TMP/perf.log" 2>&1 &
 		perf_pid=$!
 	fi
 	t0=$(date +%s%N)
@@ -246,7 +249,7 @@ for ((r = 1; r <= rounds; r++)); do
 	gr=$(block_group "$r")
 	sh=$(share_ms)
 	rows+=("$r $st $gr $sh")
-	log "round $r: stock ${st% *} updates/s, group ${gr%% *} updates/s; share $sh ms CPU"
+	log "round $r: stock ${st%% *} updates/s, group ${gr%% *} updates/s; share $sh ms CPU"
 done
 log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$(soa_serial "${CLUSTER_DNS_PORT[1]}")" = "$(soa_serial "${CLUSTER_DNS_PORT[gn]}")" ] ||
@@ -303,13 +306,18 @@ if [ "$perf" = 1 ]; then
 	mkdir -p "$(dirname "$SUMMARY_TSV")"
 	report="$(dirname "$SUMMARY_TSV")/throughput-perf.txt"
 	{
-		echo "# perf record -g -p <replica 1> during the last group block; by DSO, then by symbol (self time)"
+		echo "# perf record --call-graph dwarf -p <replica 1> during the last group block; self time by DSO, by symbol"
 		perf report -i "$TMP/perf.data" --stdio --no-children --sort dso -g none 2>/dev/null |
-			grep -v '^#' | grep -v '^$' | grep '%' | head -n 15
+			grep -v '^#' | grep -v '^$' | grep '%' | head -n 15 || true
 		echo
 		perf report -i "$TMP/perf.data" --stdio --no-children --sort dso,symbol -g none 2>/dev/null |
-			grep -v '^#' | grep -v '^$' | grep '%' | head -n 40
+			grep -v '^#' | grep -v '^$' | grep '%' | head -n 40 || true
+		echo
+		echo "# inclusive (children) time by function"
+		perf report -i "$TMP/perf.data" --stdio --children --sort symbol -g none 2>/dev/null |
+			grep -v '^#' | grep -v '^$' | grep '%' | head -n 40 || true
 	} >"$report"
+	cp "$TMP/perf.data" "${report%.txt}.data"
 	cat "$report"
 	log "profile in $report"
 fi
