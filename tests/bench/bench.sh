@@ -5,8 +5,9 @@
 #   net [--sizes 64,1024,...] [--mib M] [--reps R]      TLS links vs plain TCP
 #   abc [REQUESTS [SIZE [BATCH]]]                      atomic broadcast in the simulator
 #   abc-net [--n 4,7,10,16] [--requests R] [--size B]  atomic broadcast over TLS on 127.0.0.1
-#   read [--seconds S] [--rounds R] [--group N:F:P] [--quick]  dnsperf: knotd + mod-bftdns (n = 1, or
-#                                                      replica 1 of an idle group) vs stock knotd
+#   read [--seconds S] [--rounds R] [--group N:F:P [--update-rate U] [--ordered-reads]] [--quick]
+#                                                      dnsperf: knotd + mod-bftdns (n = 1, or replica 1 of
+#                                                      a group, idle or with U updates/s) vs stock knotd
 #   update [--updates N] [--bits B] [--group N:F:P]    knsupdate latency: mod-bftdns (n = 1, groups) vs stock knotd
 #   throughput [--quick] [--rounds R] [--updates U] [--outstanding Q] [--bits B] [--group N:F:P] [--target all|1]
 #                                                      concurrent updates (dnsperf -u): group vs stock knotd,

@@ -21,8 +21,12 @@
 # gets the same update stream during its rounds. Metrics read_busy_qps_ratio
 # and read_busy_cpu_ratio (the latter includes the update work).
 #
+# With --group and --ordered-reads every replica runs with ordered-reads: on
+# (doc/configuration.md): each query is ordered through the atomic broadcast
+# before replica 1 answers it. Metrics read_ordered_* (read_busy_ordered_*).
+#
 #   bench-read.sh [--seconds S] [--rounds R] [--clients C] [--threads T]
-#                 [--group N:F:PROTOCOL [--update-rate U]] [--quick]
+#                 [--group N:F:PROTOCOL [--update-rate U] [--ordered-reads]] [--quick]
 #
 # --quick: 2 rounds of 1 s (a smoke run).
 #
@@ -35,11 +39,12 @@ export KNOT_PREFIX=${KNOT_PREFIX:-$top/build/knot}
 export BFTDNS_MODULE=${BFTDNS_MODULE:-$top/build/meson/module/mod-bftdns.so}
 export BFTDNS_KEYGEN=${BFTDNS_KEYGEN:-$top/build/meson/coordinator/tools/bftdns-keygen}
 
-seconds=5 rounds=3 clients=8 threads=2 spec= rate=0
+seconds=5 rounds=3 clients=8 threads=2 spec= rate=0 ordered=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--group)   spec=$2; shift 2 ;;
 		--update-rate) rate=$2; shift 2 ;;
+		--ordered-reads) ordered=1; shift ;;
 		--quick)   seconds=1 rounds=2; shift ;;
 		--seconds) seconds=$2; shift 2 ;;
 		--rounds)  rounds=$2; shift 2 ;;
@@ -56,6 +61,7 @@ done
 command -v dnsperf >/dev/null || skip "dnsperf is missing"
 [[ "$rate" =~ ^[0-9]+$ ]] || fail "--update-rate wants a number of updates per second"
 [ "$rate" = 0 ] || [ -n "$spec" ] || fail "--update-rate needs --group"
+[ "$ordered" = 0 ] || [ -n "$spec" ] || fail "--ordered-reads needs --group"
 
 # 1. The module replica signs the zone (n = 1), or the group does (replica 1
 #    is measured); its signed zone file is then served by a stock-configured
@@ -74,13 +80,18 @@ else
 		fail "--group wants N:F:PROTOCOL, not '$spec'"
 	cluster_keys "$TMP/group" "$gn" "$gf"
 	CLUSTER_PROTOCOL=$gproto
-	cluster_start
+	if [ "$ordered" = 1 ]; then
+		cluster_start "    ordered-reads: on"
+	else
+		cluster_start
+	fi
 	cluster_wait_all_links 300
 	cluster_wait_signed 600
 	port_mod=${CLUSTER_DNS_PORT[1]}
 	pid_mod=${CLUSTER_PID[1]}
 	label="replica 1 of $gn" prefix=read
 	[ "$rate" = 0 ] || { [ "$gn" -ge 2 ] || fail "--update-rate needs a group of 2 or more"; prefix=read_busy; }
+	[ "$ordered" = 0 ] || { label+=" (ordered reads)"; prefix+=_ordered; }
 fi
 axfr "$port_mod" "$TMP/signed.zone"
 
@@ -122,7 +133,8 @@ cpu_ns() {
 	cat /proc/"$1"/task/*/schedstat | awk '{ sum += $1 } END { printf "%.0f\n", sum }'
 }
 
-# run PORT PID: one dnsperf run; prints "QPS NS-OF-SERVER-CPU-PER-QUERY".
+# run PORT PID: one dnsperf run; prints "QPS NS-OF-SERVER-CPU-PER-QUERY", QPS
+# counting answers only (NOERROR, NXDOMAIN).
 # Throughput is what clients see, but on a shared machine it moves with
 # everything else that runs; the server's CPU time per answered query
 # measures what the module adds to each query and drifts far less.
@@ -149,10 +161,18 @@ run() {
 		kill -INT "$upd_pid" 2>/dev/null || true
 		wait "$upd_pid" || true
 	fi
-	grep -q 'Queries lost: *0 ' "$TMP/dnsperf.out" || log "note: $(grep 'Queries lost' "$TMP/dnsperf.out")"
+	grep -q 'Queries lost: *0 ' "$TMP/dnsperf.out" || log "note: $(grep 'Queries lost' "$TMP/dnsperf.out")" >&2
+	# Only answers count: a REFUSED or SERVFAIL (e.g. an ordered read that
+	# found no free worker or timed out) is not a read served.
+	grep 'Response codes:' "$TMP/dnsperf.out" | grep -Eq 'REFUSED|SERVFAIL' &&
+		log "note: $(grep 'Response codes:' "$TMP/dnsperf.out" | sed 's/^ *//')" >&2
 	awk -v before="$before" -v after="$after" '/Queries completed:/ { done = $3 }
 	    /Queries per second:/ { qps = $4 }
-	    END { printf "%.0f %.0f\n", qps, (after - before) / done }' "$TMP/dnsperf.out"
+	    /Response codes:/ { line = $0
+	        while (match(line, /(NOERROR|NXDOMAIN) [0-9]+/)) {
+	            split(substr(line, RSTART, RLENGTH), kv, " "); ok += kv[2]
+	            line = substr(line, RSTART + RLENGTH) } }
+	    END { printf "%.0f %.0f\n", qps * ok / done, (after - before) / done }' "$TMP/dnsperf.out"
 }
 
 log "dnsperf -D -c $clients -T $threads -l $seconds, $rounds rounds each, alternating;" \
