@@ -133,29 +133,35 @@ cpu_ns() {
 	cat /proc/"$1"/task/*/schedstat | awk '{ sum += $1 } END { printf "%.0f\n", sum }'
 }
 
-# run PORT PID: one dnsperf run; prints "QPS NS-OF-SERVER-CPU-PER-QUERY", QPS
-# counting answers only (NOERROR, NXDOMAIN).
+# run PORT PID OTHER-PID: one dnsperf run; prints "QPS NS-OF-SERVER-CPU-PER-QUERY
+# OTHER-NS-PER-S", QPS counting answers only (NOERROR, NXDOMAIN), and the CPU
+# time per second of the other server, which serves nothing meanwhile (what it
+# spends idle: for a replica its coordinator, links and control thread).
 # Throughput is what clients see, but on a shared machine it moves with
 # everything else that runs; the server's CPU time per answered query
 # measures what the module adds to each query and drifts far less.
 #
-# run PORT PID [UPDATE-PORT LABEL]: with an update port, UPDATEs flow to it
+# run PORT PID OTHER-PID [UPDATE-PORT LABEL]: with an update port, UPDATEs flow to it
 # at the --update-rate while dnsperf reads (their outcome in TMP/LABEL.upd.out).
 run() {
-	local before after upd_pid=
-	if [ -n "${3:-}" ]; then
+	local before after other_before other_after t0 t1 upd_pid=
+	if [ -n "${4:-}" ]; then
 		# More names than the rate can use up; stopped after the read.
-		awk -v p="$4-" -v count=$((rate * (seconds + 5))) 'BEGIN { for (i = 0; i < count; i++)
-		    printf "example.com\nadd %s%d 300 A 192.0.2.1\nsend\n", p, i }' >"$TMP/$4.upd"
-		dnsperf -u -s 127.0.0.1 -p "$3" -d "$TMP/$4.upd" -n 1 -Q "$rate" -q 16 -t 30 \
-			-y "hmac-sha256:$TSIG_NAME:$TSIG_SECRET" >"$TMP/$4.upd.out" 2>&1 &
+		awk -v p="$5-" -v count=$((rate * (seconds + 5))) 'BEGIN { for (i = 0; i < count; i++)
+		    printf "example.com\nadd %s%d 300 A 192.0.2.1\nsend\n", p, i }' >"$TMP/$5.upd"
+		dnsperf -u -s 127.0.0.1 -p "$4" -d "$TMP/$5.upd" -n 1 -Q "$rate" -q 16 -t 30 \
+			-y "hmac-sha256:$TSIG_NAME:$TSIG_SECRET" >"$TMP/$5.upd.out" 2>&1 &
 		upd_pid=$!
 		CLUSTER_BG+=("$upd_pid")
 	fi
 	before=$(cpu_ns "$2")
+	other_before=$(cpu_ns "$3")
+	t0=$(date +%s%N)
 	dnsperf -s 127.0.0.1 -p "$1" -d "$TMP/queries" -D -c "$clients" -T "$threads" \
 		-l "$seconds" >"$TMP/dnsperf.out" 2>&1 || { cat "$TMP/dnsperf.out" >&2; fail "dnsperf failed"; }
 	after=$(cpu_ns "$2")
+	other_after=$(cpu_ns "$3")
+	t1=$(date +%s%N)
 	if [ -n "$upd_pid" ]; then
 		# dnsperf prints its statistics when interrupted.
 		kill -INT "$upd_pid" 2>/dev/null || true
@@ -166,13 +172,15 @@ run() {
 	# found no free worker or timed out) is not a read served.
 	grep 'Response codes:' "$TMP/dnsperf.out" | grep -Eq 'REFUSED|SERVFAIL' &&
 		log "note: $(grep 'Response codes:' "$TMP/dnsperf.out" | sed 's/^ *//')" >&2
-	awk -v before="$before" -v after="$after" '/Queries completed:/ { done = $3 }
+	awk -v before="$before" -v after="$after" -v other=$((other_after - other_before)) \
+	    -v ns=$((t1 - t0)) '/Queries completed:/ { done = $3 }
 	    /Queries per second:/ { qps = $4 }
 	    /Response codes:/ { line = $0
 	        while (match(line, /(NOERROR|NXDOMAIN) [0-9]+/)) {
 	            split(substr(line, RSTART, RLENGTH), kv, " "); ok += kv[2]
 	            line = substr(line, RSTART + RLENGTH) } }
-	    END { printf "%.0f %.0f\n", qps * ok / done, (after - before) / done }' "$TMP/dnsperf.out"
+	    END { printf "%.0f %.0f %.0f\n", qps * ok / done, (after - before) / done, other / (ns / 1e9) }' \
+	    "$TMP/dnsperf.out"
 }
 
 log "dnsperf -D -c $clients -T $threads -l $seconds, $rounds rounds each, alternating;" \
@@ -180,6 +188,12 @@ log "dnsperf -D -c $clients -T $threads -l $seconds, $rounds rounds each, altern
     echo "$rate updates/s to replica 2"))}"
 log "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 stock=() module=()
+# field "A B C" I: the I-th word.
+field() {
+	local words
+	read -r -a words <<<"$1"
+	echo "${words[$2 - 1]}"
+}
 # updated OUT: "N/S" UPDATEs acknowledged per second of the read in dnsperf's output.
 updated() {
 	awk -v s="$seconds" '/Response codes:/ { if (match($0, /NOERROR [0-9]+/)) n = substr($0, RSTART + 8, RLENGTH - 8) }
@@ -187,16 +201,16 @@ updated() {
 }
 for ((r = 1; r <= rounds; r++)); do
 	if [ "$rate" = 0 ]; then
-		stock+=("$(run "$port_stock" "$pid_stock")")
-		module+=("$(run "$port_mod" "$pid_mod")")
-		log "round $r: stock ${stock[-1]% *} qps (${stock[-1]#* } ns CPU/query)," \
-		    "$label ${module[-1]% *} qps (${module[-1]#* } ns CPU/query)"
+		stock+=("$(run "$port_stock" "$pid_stock" "$pid_mod")")
+		module+=("$(run "$port_mod" "$pid_mod" "$pid_stock")")
+		log "round $r: stock $(field "${stock[-1]}" 1) qps ($(field "${stock[-1]}" 2) ns CPU/query)," \
+		    "$label $(field "${module[-1]}" 1) qps ($(field "${module[-1]}" 2) ns CPU/query)"
 	else
-		stock+=("$(run "$port_stock" "$pid_stock" "$port_stock" "s$r")")
-		module+=("$(run "$port_mod" "$pid_mod" "${CLUSTER_DNS_PORT[2]}" "g$r")")
-		log "round $r: stock ${stock[-1]% *} qps (${stock[-1]#* } ns CPU/query," \
+		stock+=("$(run "$port_stock" "$pid_stock" "$pid_mod" "$port_stock" "s$r")")
+		module+=("$(run "$port_mod" "$pid_mod" "$pid_stock" "${CLUSTER_DNS_PORT[2]}" "g$r")")
+		log "round $r: stock $(field "${stock[-1]}" 1) qps ($(field "${stock[-1]}" 2) ns CPU/query," \
 		    "$(updated "$TMP/s$r.upd.out") updates/s acknowledged)," \
-		    "$label ${module[-1]% *} qps (${module[-1]#* } ns CPU/query," \
+		    "$label $(field "${module[-1]}" 1) qps ($(field "${module[-1]}" 2) ns CPU/query," \
 		    "$(updated "$TMP/g$r.upd.out") updates/s acknowledged by the group)"
 	fi
 done
@@ -211,9 +225,9 @@ python3 - "${stock[*]}" "${module[*]}" "$label" "$prefix" "$TMP/summary.tsv" <<'
 import statistics, sys
 def split(arg):
     v = [float(x) for x in arg.split()]
-    return v[0::2], v[1::2]
-sq, sc = split(sys.argv[1])
-mq, mc = split(sys.argv[2])
+    return v[0::3], v[1::3], v[2::3]
+sq, sc, m_idle = split(sys.argv[1])  # during stock's runs the module side idles
+mq, mc, s_idle = split(sys.argv[2])
 label, prefix = sys.argv[3], sys.argv[4]
 s, m = statistics.median(sq), statistics.median(mq)
 print("bench-read: throughput: median stock %.0f qps, median %s %.0f qps, ratio %.3f%s"
@@ -221,6 +235,8 @@ print("bench-read: throughput: median stock %.0f qps, median %s %.0f qps, ratio 
 cs, cm = statistics.median(sc), statistics.median(mc)
 print("bench-read: server CPU per query: stock %.0f ns, %s %.0f ns; "
       "read capacity ratio (stock CPU / module CPU) %.3f" % (cs, label, cm, cs / cm))
+print("bench-read: CPU while the other server was read (serving nothing): stock %.1f ms/s, %s %.1f ms/s"
+      % (statistics.median(s_idle) / 1e6, label, statistics.median(m_idle) / 1e6))
 with open(sys.argv[5], "w") as tsv:
     tsv.write("%s_qps_ratio\t%.3f\n%s_cpu_ratio\t%.3f\n" % (prefix, m / s, prefix, cs / cm))
     tsv.write("%s_stock_qps\t%.0f\n%s_module_qps\t%.0f\n" % (prefix, s, prefix, m))
