@@ -235,7 +235,7 @@ print("bench-read: throughput: median stock %.0f qps, median %s %.0f qps, ratio 
 cs, cm = statistics.median(sc), statistics.median(mc)
 print("bench-read: server CPU per query: stock %.0f ns, %s %.0f ns; "
       "read capacity ratio (stock CPU / module CPU) %.3f" % (cs, label, cm, cs / cm))
-print("bench-read: CPU while the other server was read (serving nothing): stock %.1f ms/s, %s %.1f ms/s"
+print("bench-read: CPU of each server while the other was read (no queries of its own): stock %.1f ms/s, %s %.1f ms/s"
       % (statistics.median(s_idle) / 1e6, label, statistics.median(m_idle) / 1e6))
 with open(sys.argv[5], "w") as tsv:
     tsv.write("%s_qps_ratio\t%.3f\n%s_cpu_ratio\t%.3f\n" % (prefix, m / s, prefix, cs / cm))
