@@ -110,6 +110,18 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 		return;
 	}
 
+	/* replicas > 1: on disk before it is applied, for a restart to give
+	 * the broadcast back (batchstore.h). A failure costs only that. */
+	if (ctx->batchstore != NULL && batch->raw != NULL) {
+		int ret = bftdns_batchstore_append(ctx->batchstore, batch->seq, batch->raw,
+		                                   batch->raw_len, &ctx->store_log);
+		if (ret != KNOT_EOK) {
+			knotd_mod_log(ctx->mod, LOG_WARNING, "batch store: batch %"PRIu64" not "
+			              "stored (%s); a restart resumes without the bytes before "
+			              "it", batch->seq, knot_strerror(ret));
+		}
+	}
+
 	if (ctx->batch_log != NULL) {
 		int ret = bftdns_batchlog_write(ctx->batch_log, batch);
 		if (ret != KNOT_EOK) {

@@ -58,6 +58,13 @@ static const struct {
 	[BFTDNS_CTR_READS_FAILED]    = { "reads-failed" },
 };
 
+/*! The batch store's lines (batchstore.h) go to the module log. */
+static void bftdns_store_log(void *arg, int level, const char *msg)
+{
+	bftdns_t *ctx = arg;
+	knotd_mod_log(ctx->mod, level, "%s", msg);
+}
+
 static void bftdns_free(bftdns_t *ctx)
 {
 	/* The control thread reads everything below: it lets go first. */
@@ -72,6 +79,8 @@ static void bftdns_free(bftdns_t *ctx)
 	bftdns_replica_free(ctx);
 	bftdns_transfer_free(ctx);
 	bftdns_snapshot_free(ctx);
+	/* The last appender and remover stopped. */
+	bftdns_batchstore_close(ctx->batchstore);
 	bftdns_checkpoint_free(ctx);
 	bftdns_digest_free(ctx);
 	/* After apply: it wakes the READs it drops while stopping. */
@@ -118,6 +127,7 @@ int bftdns_load(knotd_mod_t *mod)
 		return KNOT_ENOMEM;
 	}
 	ctx->mod = mod;
+	ctx->store_log = (bftdns_batchstore_log_t) { bftdns_store_log, ctx };
 	ctx->intake.event_fd = -1;
 	ctx->delivered.event_fd = -1;
 

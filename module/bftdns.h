@@ -32,6 +32,7 @@
 #include <stdio.h>
 
 #include "knot/module.h"
+#include "module/batchstore.h"
 #include "module/conf.h"
 #include "module/queue.h"
 
@@ -103,5 +104,9 @@ typedef struct bftdns {
 	struct bftdns_snapshots *snapshots;     /*!< State at checkpoints (snapshot.h), or NULL. */
 	struct bftdns_transfer *transfer;       /*!< State transfer (transfer.h), or NULL. */
 	int core_restart;               /*!< The order thread restarts the coordinator (uatomic). */
+	/*! replicas > 1: delivered batches on disk (batchstore.h), open once the
+	 *  coordinator starts; the apply thread appends. */
+	bftdns_batchstore_t *batchstore;
+	bftdns_batchstore_log_t store_log;  /*!< The store's lines into the module log. */
 	int serve_refused;              /*!< In the minority, consistency strict: SERVFAIL (uatomic). */
 } bftdns_t;

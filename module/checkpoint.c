@@ -123,6 +123,9 @@ void bftdns_checkpoint_stable(bftdns_t *ctx, const bftdns_checkpoint_t *cp)
 	knotd_mod_log(ctx->mod, LOG_INFO, "stable checkpoint: batch %"PRIu64", zone digest "
 	              "%s, certified by %u of %u replicas", cp->claim.batch, hex, cp->count,
 	              ctx->conf.replicas);
+
+	/* Durable now: what is at or before it is no longer needed on disk. */
+	(void)bftdns_batchstore_forget(ctx->batchstore, cp->claim.batch, &ctx->store_log);
 }
 
 int bftdns_checkpoint_latest(bftdns_t *ctx, bftdns_checkpoint_t *out)

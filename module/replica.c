@@ -437,15 +437,37 @@ int bftdns_replica_run_core(bftdns_t *ctx)
 		return ret;
 	}
 
-	/* The batches this process kept (a knotc reload: history.h) give the
-	 * broadcast their bytes, for its dedup window and for lagging peers,
-	 * if they end at the position; after a knotd restart there are none,
-	 * and it goes on at the position alone. */
+	/* The bytes of the batches up to the position give the broadcast its
+	 * dedup window and the batches it keeps for lagging peers: from the
+	 * batch store (batchstore.h, also after a knotd restart), or from what
+	 * this process kept (a knotc reload, history.h) if the store has none;
+	 * without them it goes on at the position alone. */
+	bftdns_core_conf_t cc = rep->core_conf;
+	uint64_t retain = (cc.retain_max != 0) ? cc.retain_max : ABC_RETAIN_DEFAULT;
+	bftdns_stored_batch_t *stored = NULL;
+	size_t stored_count = 0;
+	if (ctx->batchstore == NULL && ctx->state_dir != NULL) {
+		bftdns_batchstore_limits_t limits = { .batches = retain,
+		                                      .bytes = ABC_RETAIN_BYTES_MAX };
+		/* Not usable (logged): the replica runs without it. */
+		(void)bftdns_batchstore_open(ctx->state_dir, pos.seq, &limits, &ctx->store_log,
+		                             &ctx->batchstore);
+	}
+	if (ctx->batchstore != NULL && pos.seq > 0 &&
+	    bftdns_batchstore_replay(ctx->batchstore, pos.seq, &stored, &stored_count) != KNOT_EOK) {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "batch store: batches up to %"PRIu64" not "
+		              "read back; resuming without their bytes", pos.seq);
+		stored_count = 0;
+	}
+
 	uint8_t *kept[BFTDNS_HISTORY_MAX];
 	size_t kept_len[BFTDNS_HISTORY_MAX];
-	ssize_t count = bftdns_history_copy(knotd_mod_zone(ctx->mod), kept, kept_len);
-	if (count < 0) {
-		return KNOT_ENOMEM;
+	ssize_t count = 0;
+	if (stored_count == 0) {
+		count = bftdns_history_copy(knotd_mod_zone(ctx->mod), kept, kept_len);
+		if (count < 0) {
+			return KNOT_ENOMEM;
+		}
 	}
 	batch_reader_t br;
 	if (count > 0 && (batch_reader_open(&br, kept[count - 1], kept_len[count - 1]) != BFT_EOK ||
@@ -453,14 +475,21 @@ int bftdns_replica_run_core(bftdns_t *ctx)
 		bftdns_history_free(kept, (size_t)count);
 		count = 0;
 	}
-	bftdns_core_batch_t resume[BFTDNS_HISTORY_MAX];
-	for (ssize_t i = 0; i < count; i++) {
-		resume[i] = (bftdns_core_batch_t) { .data = kept[i], .len = kept_len[i] };
+	size_t resume_count = (stored_count > 0) ? stored_count : (size_t)count;
+	bftdns_core_batch_t *resume = calloc(resume_count + 1, sizeof(*resume));
+	if (resume == NULL) {
+		bftdns_batchstore_free(stored, stored_count);
+		bftdns_history_free(kept, (size_t)count);
+		return KNOT_ENOMEM;
 	}
-	bftdns_core_conf_t cc = rep->core_conf;
+	for (size_t i = 0; i < resume_count; i++) {
+		resume[i] = (stored_count > 0) ?
+		            (bftdns_core_batch_t) { .data = stored[i].data, .len = stored[i].len } :
+		            (bftdns_core_batch_t) { .data = kept[i], .len = kept_len[i] };
+	}
 	cc.resume = resume;
-	cc.resume_count = (size_t)count;
-	if (count == 0 && pos.seq > 0) {
+	cc.resume_count = resume_count;
+	if (resume_count == 0 && pos.seq > 0) {
 		cc.resume_at = true;
 		cc.resume_epoch = pos.seq;      /* Batch seq is epoch seq - 1. */
 		cc.resume_time_ms = pos.time_ms;
@@ -474,13 +503,14 @@ int bftdns_replica_run_core(bftdns_t *ctx)
 	 * keep, retain-max) and sent it their signatures while it was away:
 	 * for those it asks again (RESEND). */
 	uint64_t next_seq = pos.seq + 1;
-	uint64_t retain = (cc.retain_max != 0) ? cc.retain_max : ABC_RETAIN_DEFAULT;
 	cc.sign_start_id = tsign_id_make(next_seq, 0);
 	cc.sign_catchup_until = tsign_id_make(next_seq + retain, 0);
 
 	bftdns_core_t *core = NULL;
 	ret = bftdns_core_start(&cc, &core);
 	bftdns_history_free(kept, (size_t)count);
+	bftdns_batchstore_free(stored, stored_count);
+	free(resume);
 	if (ret != BFT_EOK) {
 		return KNOT_ERROR;
 	}
@@ -488,10 +518,14 @@ int bftdns_replica_run_core(bftdns_t *ctx)
 	rep->core = core;
 	pthread_rwlock_unlock(&rep->core_lock);
 	if (pos.seq > 0) {
+		char with[96] = "";
+		if (resume_count > 0) {
+			snprintf(with, sizeof(with), ", with the bytes of the last %zu batches (%s)",
+			         resume_count, stored_count > 0 ? "batch store" : "kept in memory");
+		}
 		knotd_mod_log(ctx->mod, LOG_INFO, "coordinator started, links on %s to %u peers, "
 		              "resumed after batch %"PRIu64" (durable with the zone's journal)%s",
-		              ctx->conf.listen, ctx->conf.peer_count, pos.seq,
-		              count > 0 ? ", with the bytes of the last batches" : "");
+		              ctx->conf.listen, ctx->conf.peer_count, pos.seq, with);
 	} else {
 		knotd_mod_log(ctx->mod, LOG_INFO, "coordinator started, links on %s to %u peers",
 		              ctx->conf.listen, ctx->conf.peer_count);

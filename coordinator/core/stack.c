@@ -181,8 +181,12 @@ int core_stack_resume(bftdns_core_t *core, char *why, size_t why_len)
 	if (core->conf.resume_count > 0) {
 		abc_stats_t st;
 		abc_stats(abc, &st);
-		bft_log(&core->conf.log, LOG_INFO, "resumed from %zu delivered batches: next batch %llu",
-		        core->conf.resume_count, (unsigned long long)st.epoch + 1);
+		/* What the broadcast holds now (tests/cluster/batchstore.sh reads it). */
+		bft_log(&core->conf.log, LOG_INFO, "resumed from %zu delivered batches: next batch "
+		        "%llu; batches %llu..%llu kept for lagging peers, %zu requests in the "
+		        "dedup window", core->conf.resume_count, (unsigned long long)st.epoch + 1,
+		        (unsigned long long)st.kept_first + 1,
+		        (unsigned long long)(st.kept_first + st.kept), st.dedup_keys);
 	}
 	return BFT_EOK;
 }

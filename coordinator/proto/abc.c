@@ -109,6 +109,7 @@ void abc_stats(const abc_t *abc, abc_stats_t *out)
 	out->last_time_ms = abc->last_time_ms;
 	out->kept_first = abc->kept_first;
 	out->kept = abc->kept_count;
+	out->dedup_keys = dedup_count(abc->delivered);
 	out->gone = 0;
 	for (bft_node_t j = 0; j < abc->params.n; j++) {
 		out->gone += abc->peers[j].gone ? 1u : 0u;

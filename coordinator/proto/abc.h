@@ -197,6 +197,7 @@ typedef struct {
 	uint64_t parked;            /*!< ... kept instead until we got there (catch-up). */
 	uint64_t kept_first;        /*!< Oldest delivered batch still kept. */
 	size_t kept;                /*!< Delivered batches kept. */
+	size_t dedup_keys;          /*!< Delivered requests in the dedup window. */
 	/*! Peers that answered our FETCH with GONE: f + 1 of them mean we are
 	 *  further behind than they keep, which needs a state transfer. */
 	unsigned gone;

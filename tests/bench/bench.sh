@@ -18,6 +18,8 @@
 #   scale [--quick] [--n 4,7,10,13,16] [--updates M]   update latency, messages, bytes, CPU per update vs n (loopback)
 #   zonesize [--quick] [--sizes 1000,100000,1000000]   signing rate, memory, update latency vs zone size, vs stock knotd
 #   recovery [--quick] [--updates 10,100,1000]         a replica restarted after missing N updates: time to catch up
+#   batchlog [--updates 2000] [--intervals 16,0] [--streams 4]  disk used by the batch store,
+#                                                      with and without stable checkpoints
 #   all                                                every arm with its defaults
 #
 # To add an arm: write a function bench_<name> and add <name> to ARMS.
@@ -26,7 +28,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 builddir="$top/build/meson"
 
-ARMS=(crypto net abc abc-net read update throughput cpu wan-check table2 scale zonesize recovery)
+ARMS=(crypto net abc abc-net read update throughput cpu wan-check table2 scale zonesize recovery batchlog)
 
 bench_crypto() {
 	"$builddir/tests/bench/bench-crypto" "$@"

@@ -1,0 +1,746 @@
+/*  Copyright (C) 2026 bftdns developers
+ *
+ *  This program is free software: you can redistribute it and/or modify
+ *  it under the terms of the GNU General Public License as published by
+ *  the Free Software Foundation, either version 3 of the License, or
+ *  (at your option) any later version.
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "coordinator/proto/batch.h"
+#include "coordinator/proto/error.h"
+#include "libknot/errcode.h"
+#include "libknot/error.h"
+#include "module/batchstore.h"
+#include "module/crc32c.h"
+#include "module/statefile.h"
+
+#define STORE_MAGIC		"BFTDNSB1"
+#define STORE_MAGIC_LEN		8
+#define STORE_RECORD_HDR	16
+#define STORE_PREFIX		"batches-"
+#define STORE_SUFFIX		".seg"
+/*! Segments at once: far more than the limits let live (they are removed). */
+#define STORE_SEGMENTS_MAX	65536
+
+/*! One segment file: batches first..last (last < first: none yet). */
+typedef struct {
+	uint64_t first;
+	uint64_t last;
+	uint64_t bytes;       /*!< File size. */
+} segment_t;
+
+struct bftdns_batchstore {
+	struct bftdns_batchstore *next;   /*!< In the process-wide list. */
+	unsigned refs;
+	char *dir;
+	pthread_mutex_t lock;
+	bftdns_batchstore_limits_t limits;
+	segment_t *segs;                  /*!< Oldest first. */
+	size_t seg_count, seg_cap;
+	int fd;                           /*!< Open for appends: the last segment, or -1. */
+	bool roll;                        /*!< The next append starts a segment. */
+};
+
+/* Process-wide on purpose (batchstore.h: shared across a reload). */
+static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
+static bftdns_batchstore_t *stores;
+
+static void store_log(const bftdns_batchstore_log_t *log, int level, const char *fmt, ...)
+{
+	if (log == NULL || log->fn == NULL) {
+		return;
+	}
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log->fn(log->ctx, level, msg);
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++) {
+		v = v << 8 | p[i];
+	}
+	return v;
+}
+
+/*! The CRC of a record: over its length and number fields, then its bytes. */
+static uint32_t record_crc(const uint8_t hdr[STORE_RECORD_HDR], const uint8_t *data,
+                           size_t len)
+{
+	return bftdns_crc32c(bftdns_crc32c(0, hdr, 12), data, len);
+}
+
+static void segment_path(const bftdns_batchstore_t *store, uint64_t first, char *out,
+                         size_t size)
+{
+	(void)snprintf(out, size, "%s/" STORE_PREFIX "%020" PRIu64 STORE_SUFFIX, store->dir,
+	               first);
+}
+
+/*! The first batch of a segment from its file name; false if not one. */
+static bool segment_name(const char *name, uint64_t *first)
+{
+	const size_t prefix = strlen(STORE_PREFIX), suffix = strlen(STORE_SUFFIX);
+	size_t len = strlen(name);
+	if (len != prefix + 20 + suffix || strncmp(name, STORE_PREFIX, prefix) != 0 ||
+	    strcmp(name + prefix + 20, STORE_SUFFIX) != 0) {
+		return false;
+	}
+	uint64_t v = 0;
+	for (size_t i = prefix; i < prefix + 20; i++) {
+		if (name[i] < '0' || name[i] > '9' || v > (UINT64_MAX - 9) / 10) {
+			return false;
+		}
+		v = v * 10 + (uint64_t)(name[i] - '0');
+	}
+	*first = v;
+	return v > 0;
+}
+
+static int read_full(int fd, uint8_t *buf, size_t len, size_t *got)
+{
+	*got = 0;
+	while (*got < len) {
+		ssize_t n = read(fd, buf + *got, len - *got);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			return knot_map_errno();
+		}
+		if (n == 0) {
+			break;
+		}
+		*got += (size_t)n;
+	}
+	return KNOT_EOK;
+}
+
+/*!
+ * Reads the next record at the file's offset. KNOT_EOK (seq, data, len;
+ * data malloc'ed), KNOT_ENOENT at a clean end, KNOT_EMALF for a torn or
+ * damaged one (why says how), or a read error.
+ */
+static int record_read(int fd, uint64_t expect, uint64_t *seq, uint8_t **data, size_t *len,
+                       const char **why)
+{
+	uint8_t hdr[STORE_RECORD_HDR];
+	size_t got;
+	int ret = read_full(fd, hdr, sizeof(hdr), &got);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	if (got == 0) {
+		return KNOT_ENOENT;
+	}
+	if (got < sizeof(hdr)) {
+		*why = "torn record header";
+		return KNOT_EMALF;
+	}
+	uint32_t size = get_u32(hdr);
+	uint64_t number = get_u64(hdr + 4);
+	if (size == 0 || size > BFTDNS_BATCHSTORE_RECORD_MAX) {
+		*why = "impossible record length";
+		return KNOT_EMALF;
+	}
+	if (number != expect) {
+		*why = "batch number out of sequence";
+		return KNOT_EMALF;
+	}
+	uint8_t *buf = malloc(size);
+	if (buf == NULL) {
+		return KNOT_ENOMEM;
+	}
+	ret = read_full(fd, buf, size, &got);
+	if (ret != KNOT_EOK) {
+		free(buf);
+		return ret;
+	}
+	batch_reader_t br;
+	if (got < size) {
+		*why = "torn record";
+		ret = KNOT_EMALF;
+	} else if (get_u32(hdr + 12) != record_crc(hdr, buf, size)) {
+		*why = "CRC mismatch";
+		ret = KNOT_EMALF;
+	} else if (batch_reader_open(&br, buf, size) != BFT_EOK || br.epoch + 1 != number) {
+		*why = "not a delivered batch of that number";
+		ret = KNOT_EMALF;
+	}
+	if (ret != KNOT_EOK) {
+		free(buf);
+		return ret;
+	}
+	*seq = number;
+	*data = buf;
+	*len = size;
+	return KNOT_EOK;
+}
+
+static int segments_push(bftdns_batchstore_t *store, segment_t seg)
+{
+	if (store->seg_count == store->seg_cap) {
+		size_t cap = store->seg_cap == 0 ? 16 : 2 * store->seg_cap;
+		if (cap > STORE_SEGMENTS_MAX) {
+			return KNOT_ESPACE;
+		}
+		segment_t *segs = realloc(store->segs, cap * sizeof(*segs));
+		if (segs == NULL) {
+			return KNOT_ENOMEM;
+		}
+		store->segs = segs;
+		store->seg_cap = cap;
+	}
+	store->segs[store->seg_count++] = seg;
+	return KNOT_EOK;
+}
+
+/*! Removes segment i (file and entry). */
+static void segment_remove(bftdns_batchstore_t *store, size_t i)
+{
+	char path[PATH_MAX];
+	segment_path(store, store->segs[i].first, path, sizeof(path));
+	(void)unlink(path);
+	if (i == store->seg_count - 1 && store->fd >= 0) {
+		close(store->fd);
+		store->fd = -1;
+	}
+	memmove(&store->segs[i], &store->segs[i + 1],
+	        (store->seg_count - i - 1) * sizeof(store->segs[0]));
+	store->seg_count--;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/*! The segment files' first batches, sorted (malloc'ed). */
+static int store_list(const char *dir, uint64_t **out, size_t *count)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL) {
+		return knot_map_errno();
+	}
+	uint64_t *firsts = NULL;
+	size_t n = 0, cap = 0;
+	int ret = KNOT_EOK;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		uint64_t first;
+		if (!segment_name(e->d_name, &first)) {
+			continue;
+		}
+		if (n == cap) {
+			cap = cap == 0 ? 16 : 2 * cap;
+			uint64_t *more = (cap <= STORE_SEGMENTS_MAX) ?
+			                 realloc(firsts, cap * sizeof(*firsts)) : NULL;
+			if (more == NULL) {
+				ret = KNOT_ENOMEM;
+				break;
+			}
+			firsts = more;
+		}
+		firsts[n++] = first;
+	}
+	closedir(d);
+	if (ret != KNOT_EOK) {
+		free(firsts);
+		return ret;
+	}
+	if (n > 0) {
+		qsort(firsts, n, sizeof(*firsts), cmp_u64);
+	}
+	*out = firsts;
+	*count = n;
+	return KNOT_EOK;
+}
+
+/*!
+ * Checks one segment file, cutting it at the first record it cannot trust
+ * or that lies beyond position. *cut: later segments must go. The segment
+ * is pushed if it keeps at least one batch, else removed.
+ */
+static int store_load_segment(bftdns_batchstore_t *store, uint64_t first, uint64_t position,
+                              bool *cut, const bftdns_batchstore_log_t *log)
+{
+	char path[PATH_MAX];
+	segment_path(store, first, path, sizeof(path));
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		return knot_map_errno();
+	}
+	segment_t seg = { .first = first, .last = first - 1, .bytes = 0 };
+	uint8_t magic[STORE_MAGIC_LEN];
+	size_t got;
+	const char *why = NULL;
+	int ret = read_full(fd, magic, sizeof(magic), &got);
+	if (ret == KNOT_EOK && (got != sizeof(magic) || memcmp(magic, STORE_MAGIC, got) != 0)) {
+		why = "not a segment of this format";
+	}
+	if (ret == KNOT_EOK && why == NULL) {
+		seg.bytes = STORE_MAGIC_LEN;
+		while (true) {
+			uint64_t seq;
+			uint8_t *data;
+			size_t len;
+			ret = record_read(fd, seg.last + 1, &seq, &data, &len, &why);
+			if (ret != KNOT_EOK) {
+				break;
+			}
+			free(data);
+			if (seq > position) {
+				store_log(log, LOG_INFO, "batch store: batches from %"PRIu64" on were "
+				          "delivered but not applied (durable position %"PRIu64"), "
+				          "dropped: they are fetched again", seq, position);
+				*cut = true;
+				break;
+			}
+			seg.last = seq;
+			seg.bytes += STORE_RECORD_HDR + len;
+		}
+		if (ret == KNOT_ENOENT) {
+			ret = KNOT_EOK;
+		} else if (ret == KNOT_EMALF) {
+			ret = KNOT_EOK;  /* why says what; cut below. */
+		}
+	}
+	if (why != NULL) {
+		store_log(log, LOG_WARNING, "batch store: %s: %s at offset %"PRIu64" (after batch "
+		          "%"PRIu64"), cut there; later batches are fetched again", path, why,
+		          seg.bytes, seg.last);
+		*cut = true;
+	}
+	if (ret == KNOT_EOK && *cut && ftruncate(fd, (off_t)seg.bytes) != 0) {
+		ret = knot_map_errno();
+	}
+	if (ret == KNOT_EOK && *cut) {
+		(void)fsync(fd);
+	}
+	close(fd);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	if (seg.last < seg.first) {
+		(void)unlink(path);
+		return KNOT_EOK;
+	}
+	return segments_push(store, seg);
+}
+
+/*! First open in the process: every segment checked, cut at position. */
+static int store_load(bftdns_batchstore_t *store, uint64_t position,
+                      const bftdns_batchstore_log_t *log)
+{
+	uint64_t *firsts = NULL;
+	size_t count = 0;
+	int ret = store_list(store->dir, &firsts, &count);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	bool cut = false;
+	size_t removed = 0;
+	for (size_t i = 0; i < count && ret == KNOT_EOK; i++) {
+		uint64_t last = store->seg_count > 0 ? store->segs[store->seg_count - 1].last : 0;
+		if (cut || firsts[i] <= last || firsts[i] > position) {
+			/* After a cut, overlapping, or entirely beyond position. */
+			char path[PATH_MAX];
+			segment_path(store, firsts[i], path, sizeof(path));
+			(void)unlink(path);
+			removed++;
+			continue;
+		}
+		ret = store_load_segment(store, firsts[i], position, &cut, log);
+	}
+	free(firsts);
+	if (removed > 0) {
+		store_log(log, LOG_INFO, "batch store: %zu later segments removed (beyond the "
+		          "durable position or after a damaged record)", removed);
+	}
+	if (ret == KNOT_EOK && (removed > 0 || cut)) {
+		(void)bftdns_statefile_sync_dir(store->dir);
+	}
+	/* Appends go to a new segment: a cut one may end torn on some disks. */
+	store->roll = true;
+	return ret;
+}
+
+int bftdns_batchstore_open(const char *dir, uint64_t position,
+                           const bftdns_batchstore_limits_t *limits,
+                           const bftdns_batchstore_log_t *log, bftdns_batchstore_t **out)
+{
+	if (dir == NULL || limits == NULL || out == NULL) {
+		return KNOT_EINVAL;
+	}
+	pthread_mutex_lock(&stores_lock);
+	for (bftdns_batchstore_t *s = stores; s != NULL; s = s->next) {
+		if (strcmp(s->dir, dir) == 0) {
+			s->refs++;
+			pthread_mutex_unlock(&stores_lock);
+			*out = s;
+			return KNOT_EOK;
+		}
+	}
+	bftdns_batchstore_t *store = calloc(1, sizeof(*store));
+	if (store == NULL || (store->dir = strdup(dir)) == NULL) {
+		free(store);
+		pthread_mutex_unlock(&stores_lock);
+		return KNOT_ENOMEM;
+	}
+	store->refs = 1;
+	store->fd = -1;
+	store->limits = *limits;
+	if (store->limits.segment_batches == 0) {
+		store->limits.segment_batches = BFTDNS_BATCHSTORE_SEGMENT_BATCHES;
+	}
+	if (store->limits.segment_bytes == 0) {
+		store->limits.segment_bytes = BFTDNS_BATCHSTORE_SEGMENT_BYTES;
+	}
+	pthread_mutex_init(&store->lock, NULL);
+	int ret = store_load(store, position, log);
+	if (ret != KNOT_EOK) {
+		store_log(log, LOG_ERR, "batch store in %s not usable (%s)", dir,
+		          knot_strerror(ret));
+		pthread_mutex_destroy(&store->lock);
+		free(store->segs);
+		free(store->dir);
+		free(store);
+		pthread_mutex_unlock(&stores_lock);
+		return ret;
+	}
+	store->next = stores;
+	stores = store;
+	pthread_mutex_unlock(&stores_lock);
+	*out = store;
+	return KNOT_EOK;
+}
+
+void bftdns_batchstore_close(bftdns_batchstore_t *store)
+{
+	if (store == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&stores_lock);
+	if (--store->refs > 0) {
+		pthread_mutex_unlock(&stores_lock);
+		return;
+	}
+	for (bftdns_batchstore_t **p = &stores; *p != NULL; p = &(*p)->next) {
+		if (*p == store) {
+			*p = store->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&stores_lock);
+	if (store->fd >= 0) {
+		(void)fsync(store->fd);
+		close(store->fd);
+	}
+	pthread_mutex_destroy(&store->lock);
+	free(store->segs);
+	free(store->dir);
+	free(store);
+}
+
+/*! Ends the current segment and starts one at batch first. */
+static int store_roll(bftdns_batchstore_t *store, uint64_t first)
+{
+	if (store->fd >= 0) {
+		(void)fsync(store->fd);
+		close(store->fd);
+		store->fd = -1;
+	}
+	char path[PATH_MAX];
+	segment_path(store, first, path, sizeof(path));
+	/* A file of that name is an earlier cut-off attempt: replaced. */
+	(void)unlink(path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		return knot_map_errno();
+	}
+	ssize_t n = write(fd, STORE_MAGIC, STORE_MAGIC_LEN);
+	int ret = segments_push(store, (segment_t) { .first = first, .last = first - 1,
+	                                               .bytes = STORE_MAGIC_LEN });
+	if (n != STORE_MAGIC_LEN || ret != KNOT_EOK) {
+		close(fd);
+		(void)unlink(path);
+		return ret != KNOT_EOK ? ret : KNOT_ERROR;
+	}
+	(void)bftdns_statefile_sync_dir(store->dir);
+	store->fd = fd;
+	store->roll = false;
+	return KNOT_EOK;
+}
+
+/*! Removes the oldest segments the newer ones make unnecessary for a restart. */
+static size_t store_trim(bftdns_batchstore_t *store)
+{
+	size_t removed = 0;
+	while (store->seg_count > 1) {
+		const segment_t *newest = &store->segs[store->seg_count - 1];
+		uint64_t batches = 0, bytes = 0;
+		for (size_t i = 1; i < store->seg_count; i++) {
+			bytes += store->segs[i].bytes;
+		}
+		batches = newest->last - store->segs[1].first + 1;
+		if (batches < store->limits.batches && bytes < store->limits.bytes) {
+			break;
+		}
+		segment_remove(store, 0);
+		removed++;
+	}
+	return removed;
+}
+
+int bftdns_batchstore_append(bftdns_batchstore_t *store, uint64_t seq, const uint8_t *batch,
+                             size_t len, const bftdns_batchstore_log_t *log)
+{
+	if (store == NULL || seq == 0 || batch == NULL || len == 0 ||
+	    len > BFTDNS_BATCHSTORE_RECORD_MAX) {
+		return KNOT_EINVAL;
+	}
+	pthread_mutex_lock(&store->lock);
+	segment_t *cur = store->seg_count > 0 ? &store->segs[store->seg_count - 1] : NULL;
+	if (cur != NULL && seq <= cur->last) {
+		pthread_mutex_unlock(&store->lock);
+		return KNOT_EOK;
+	}
+	int ret = KNOT_EOK;
+	if (cur == NULL || store->fd < 0 || store->roll || seq != cur->last + 1 ||
+	    cur->last - cur->first + 1 >= store->limits.segment_batches ||
+	    cur->bytes >= store->limits.segment_bytes) {
+		ret = store_roll(store, seq);
+		cur = &store->segs[store->seg_count - 1];
+	}
+	if (ret != KNOT_EOK) {
+		pthread_mutex_unlock(&store->lock);
+		return ret;
+	}
+
+	uint8_t hdr[STORE_RECORD_HDR];
+	put_u32(hdr, (uint32_t)len);
+	put_u64(hdr + 4, seq);
+	put_u32(hdr + 12, record_crc(hdr, batch, len));
+	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)batch, len } };
+	ssize_t n = writev(store->fd, iov, 2);
+	if (n != (ssize_t)(sizeof(hdr) + len)) {
+		ret = (n < 0) ? knot_map_errno() : KNOT_ESPACE;
+		/* Nothing half-written: back to the last whole record, and the
+		 * next batch goes to a new segment. */
+		if (ftruncate(store->fd, (off_t)cur->bytes) != 0) {
+			store_log(log, LOG_WARNING, "batch store: a partial record could not be "
+			          "removed; it is cut at the next load");
+		}
+		store->roll = true;
+		pthread_mutex_unlock(&store->lock);
+		return ret;
+	}
+	cur->last = seq;
+	cur->bytes += sizeof(hdr) + len;
+	(void)store_trim(store);
+	pthread_mutex_unlock(&store->lock);
+	return KNOT_EOK;
+}
+
+/*! Stored batches, a window of the newest within the limits. */
+typedef struct {
+	bftdns_stored_batch_t *items;
+	size_t first, count, cap;
+	uint64_t bytes;
+} window_t;
+
+static void window_drop_oldest(window_t *w)
+{
+	bftdns_stored_batch_t *old = &w->items[w->first];
+	w->bytes -= old->len;
+	free(old->data);
+	old->data = NULL;
+	w->first = (w->first + 1) % w->cap;
+	w->count--;
+}
+
+static void window_add(window_t *w, const bftdns_batchstore_limits_t *limits,
+                       bftdns_stored_batch_t b)
+{
+	if (w->count > 0 && w->items[(w->first + w->count - 1) % w->cap].seq + 1 != b.seq) {
+		while (w->count > 0) {
+			window_drop_oldest(w);  /* A gap: only what follows it counts. */
+		}
+	}
+	if (w->count == w->cap) {
+		window_drop_oldest(w);
+	}
+	w->items[(w->first + w->count) % w->cap] = b;
+	w->count++;
+	w->bytes += b.len;
+	while (w->count > 1 && w->bytes > limits->bytes) {
+		window_drop_oldest(w);
+	}
+}
+
+int bftdns_batchstore_replay(bftdns_batchstore_t *store, uint64_t position,
+                             bftdns_stored_batch_t **out, size_t *count)
+{
+	*out = NULL;
+	*count = 0;
+	if (store == NULL || position == 0 || store->limits.batches == 0) {
+		return KNOT_EOK;
+	}
+	pthread_mutex_lock(&store->lock);
+	window_t w = { .cap = store->limits.batches };
+	w.items = calloc(w.cap, sizeof(*w.items));
+	int ret = (w.items != NULL) ? KNOT_EOK : KNOT_ENOMEM;
+	for (size_t i = 0; i < store->seg_count && ret == KNOT_EOK; i++) {
+		const segment_t *seg = &store->segs[i];
+		if (seg->last < seg->first || seg->first > position ||
+		    seg->last + store->limits.batches < position) {
+			continue;  /* Empty, after position, or wholly too old. */
+		}
+		char path[PATH_MAX];
+		segment_path(store, seg->first, path, sizeof(path));
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || lseek(fd, STORE_MAGIC_LEN, SEEK_SET) != STORE_MAGIC_LEN) {
+			ret = knot_map_errno();
+			if (fd >= 0) {
+				close(fd);
+			}
+			break;
+		}
+		for (uint64_t seq = seg->first; seq <= seg->last && seq <= position; seq++) {
+			bftdns_stored_batch_t b;
+			const char *why = NULL;
+			ret = record_read(fd, seq, &b.seq, &b.data, &b.len, &why);
+			if (ret != KNOT_EOK) {
+				break;
+			}
+			window_add(&w, &store->limits, b);
+		}
+		close(fd);
+	}
+	pthread_mutex_unlock(&store->lock);
+
+	bool ends = ret == KNOT_EOK && w.count > 0 &&
+	            w.items[(w.first + w.count - 1) % w.cap].seq == position;
+	bftdns_stored_batch_t *list = ends ? malloc(w.count * sizeof(*list)) : NULL;
+	if (ends && list == NULL) {
+		ret = KNOT_ENOMEM;
+	}
+	size_t n = 0;
+	while (w.count > 0) {
+		if (list != NULL) {
+			list[n++] = w.items[w.first];
+			w.first = (w.first + 1) % w.cap;
+			w.count--;
+		} else {
+			window_drop_oldest(&w);
+		}
+	}
+	free(w.items);
+	if (ret != KNOT_EOK) {
+		bftdns_batchstore_free(list, n);
+		return ret;
+	}
+	*out = list;
+	*count = n;
+	return KNOT_EOK;
+}
+
+void bftdns_batchstore_free(bftdns_stored_batch_t *batches, size_t count)
+{
+	for (size_t i = 0; batches != NULL && i < count; i++) {
+		free(batches[i].data);
+	}
+	free(batches);
+}
+
+size_t bftdns_batchstore_forget(bftdns_batchstore_t *store, uint64_t checkpoint,
+                                const bftdns_batchstore_log_t *log)
+{
+	if (store == NULL) {
+		return 0;
+	}
+	pthread_mutex_lock(&store->lock);
+	size_t removed = 0;
+	uint64_t bytes = 0, upto = 0;
+	while (store->seg_count > 0 && store->segs[0].last <= checkpoint) {
+		bytes += store->segs[0].bytes;
+		upto = store->segs[0].last;
+		segment_remove(store, 0);
+		removed++;
+	}
+	/* The current segment holds the checkpoint's batch or ones before it:
+	 * it ends here, so that the next stable checkpoint removes it whole. */
+	if (store->seg_count > 0 && store->segs[store->seg_count - 1].first <= checkpoint) {
+		store->roll = true;
+	}
+	if (removed > 0) {
+		(void)bftdns_statefile_sync_dir(store->dir);
+		store_log(log, LOG_INFO, "batch store: %zu segments (%"PRIu64" bytes, batches up "
+		          "to %"PRIu64") removed after the stable checkpoint at batch %"PRIu64,
+		          removed, bytes, upto, checkpoint);
+	}
+	pthread_mutex_unlock(&store->lock);
+	return removed;
+}
+
+void bftdns_batchstore_stats(bftdns_batchstore_t *store, bftdns_batchstore_stats_t *out)
+{
+	*out = (bftdns_batchstore_stats_t) { 0 };
+	if (store == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&store->lock);
+	for (size_t i = 0; i < store->seg_count; i++) {
+		const segment_t *seg = &store->segs[i];
+		out->bytes += seg->bytes;
+		if (seg->last < seg->first) {
+			continue;
+		}
+		if (out->first == 0) {
+			out->first = seg->first;
+		}
+		out->last = seg->last;
+	}
+	out->segments = store->seg_count;
+	pthread_mutex_unlock(&store->lock);
+}

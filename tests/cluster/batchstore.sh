@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# batchstore.sh PATH-OF-BFTDNSCTL
+#
+# The delivered-batch store and stable checkpoints on real knotd
+# (module/batchstore.h, module/checkpoint.h): n = 4, f = 1,
+# digest-interval 4, TSIG-signed UPDATEs.
+#
+# 1. 64 UPDATEs, each to the next replica: every replica's bftdnsctl status
+#    shows a stable checkpoint (3 reports) past batch 60, and its store was
+#    garbage-collected: it logged removing segments after a stable
+#    checkpoint, and its segment files (0600) hold only batches from less
+#    than 40 batches before its last one, in at most 8 files (the store is
+#    bounded by the checkpoints, not by the number of updates).
+# 2. kill -9 replica 3 and restart it: it replays its store into the
+#    broadcast, which logs the batches it keeps for lagging peers (ending at
+#    the durable position) and the requests in its dedup window (> 0): what
+#    a knotd restart lost before the store. Two more UPDATEs through it.
+# 3. kill -9 replica 3, one UPDATE to the others, kill -9 replicas 1, 2
+#    and 4, tear the last record of replica 1's newest segment, restart all
+#    four: replica 1 logs the cut and resumes without bytes; replicas 2 and
+#    4 replay their stores and serve replica 3 the batches it missed (f + 1
+#    = 2 equal offers), so it catches up; without the store nobody would
+#    keep them. All four converge, the counter is right, no UPDATE is
+#    applied twice.
+# 4. The same with eight UPDATEs while replica 3 is down: stable
+#    checkpoints in between removed what it lacks from every store, so its
+#    peers answer GONE and it logs that it needs a state transfer; 1, 2, 4
+#    go on.
+. "$(dirname "$0")/lib.sh"
+
+CTL=${1:?usage: batchstore.sh PATH-OF-BFTDNSCTL}
+[ -x "$CTL" ] || skip "no bftdnsctl at $CTL"
+n=4 f=1 interval=4
+
+cluster_keys "$TMP" "$n" "$f"
+for ((i = 1; i <= n; i++)); do
+	CLUSTER_EXTRA[i]="    digest-interval: $interval
+    control-socket: \"$TMP/replica-$i/ctl.sock\""
+done
+
+# store I: replica I's module state directory.
+store() { echo "$TMP/replica-$1/bftdns/example.com."; }
+
+# kill9 I: kills replica I's knotd with SIGKILL and waits for it (bounded).
+kill9() {
+	local pid=${CLUSTER_PID[$1]} i
+	kill -KILL "$pid" 2>/dev/null || fail "replica $1 (pid $pid) was not running"
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && fail "replica $1 (pid $pid) survived SIGKILL"
+	wait "$pid" 2>/dev/null || true
+	CLUSTER_PID[$1]=
+}
+
+# update K PORT: UPDATE number K (a name of its own, the counter set to K).
+update() {
+	local k=$1 port=$2 rc
+	rc=$(KNSUPDATE_TIMEOUT=60 knsupdate_rc "$port" "update add name-$k.example.com. 300 A 192.0.2.$((k % 250 + 1))
+update delete counter.example.com. TXT
+update add counter.example.com. 300 TXT \"$k\"")
+	[ "$rc" = NOERROR ] || fail "UPDATE $k to port $port: $rc"
+}
+
+counter() {
+	"$KDIG" @127.0.0.1 -p "$1" +short counter.example.com. TXT | tr -d '"'
+}
+
+status() {
+	"$CTL" -c "$TMP/replica-$1/knot.conf" status 2>/dev/null
+}
+# status_value I KEY: a `KEY: value` line of replica I's status.
+status_value() {
+	status "$1" | sed -n "s/^$2: //p"
+}
+# stable I: replica I's stable checkpoint "K DIGEST" (empty if none).
+stable() {
+	status "$1" | sed -nE 's/^zone: .* checkpoint=batch ([0-9]+): ([0-9a-f]+) \(3 reports\)$/\1 \2/p'
+}
+stable_past() {
+	local s
+	s=$(stable "$1")
+	[ -n "$s" ] && [ "${s% *}" -gt "$2" ]
+}
+
+# segments I: replica I's segment files, oldest first.
+segments() {
+	find "$(store "$1")" -maxdepth 1 -name 'batches-*.seg' | sort
+}
+# first_stored I: the first batch in replica I's store.
+first_stored() {
+	local first
+	first=$(segments "$1" | head -n 1)
+	first=${first##*/batches-}
+	echo $((10#${first%.seg}))
+}
+
+# store_bounded I: replica I's store holds fewer than 40 batches before its
+# last one, in at most 8 files, all 0600.
+store_bounded() {
+	local last first count
+	last=$(status_value "$1" last-batch)
+	first=$(first_stored "$1")
+	count=$(segments "$1" | wc -l)
+	[ "$count" -ge 1 ] && [ "$count" -le 8 ] && [ $((last - first)) -lt 40 ] || return 1
+	[ -z "$(find "$(store "$1")" -name 'batches-*.seg' ! -perm 600)" ]
+}
+
+converged() { cluster_same_zone "$1"; }
+
+check_counter() {
+	local i c
+	for i in $(cluster_up); do
+		c=$(counter "${CLUSTER_DNS_PORT[i]}")
+		[ "$c" = "$1" ] || fail "replica $i: counter '$c', want $1"
+	done
+}
+
+no_redelivery() {
+	local i
+	for i in 1 2 3 4; do
+		! grep -E 'delivered again|stops applying' "$TMP/replica-$i/knot.log" ||
+			fail "replica $i: see the lines above"
+	done
+}
+
+# resumed_line I: replica I's last "resumed from N delivered batches" line.
+resumed_line() {
+	grep -E 'resumed from [0-9]+ delivered batches' "$TMP/replica-$1/knot.log" | tail -n 1
+}
+resumptions() {
+	grep -c 'resumed after batch [0-9]* (durable' "$TMP/replica-$1/knot.log" || true
+}
+resumed_more() { [ "$(resumptions "$1")" -gt "$2" ]; }
+restart() {
+	local i before=()
+	for i in "$@"; do
+		before[i]=$(resumptions "$i")
+		cluster_start_one "$i"
+	done
+	for i in "$@"; do
+		wait_for 300 resumed_more "$i" "${before[i]}" ||
+			fail "replica $i did not resume from its durable position"
+	done
+}
+
+# --- 1. Many UPDATEs: stable checkpoints, the store stays small -------------
+cluster_start
+cluster_wait_all_links 300
+cluster_wait_signed 600
+for ((k = 1; k <= 64; k++)); do
+	update "$k" "${CLUSTER_DNS_PORT[$(( (k - 1) % 4 + 1 ))]}"
+done
+wait_for 600 converged "$TMP/phase1" || fail "no convergence after 64 UPDATEs"
+check_counter 64
+for ((i = 1; i <= n; i++)); do
+	wait_for 300 stable_past "$i" 60 ||
+		fail "replica $i: no stable checkpoint past batch 60: $(status "$i" | grep '^zone:')"
+	grep -q 'removed after the stable checkpoint at batch' "$TMP/replica-$i/knot.log" ||
+		fail "replica $i removed no segment after a stable checkpoint"
+	wait_for 100 store_bounded "$i" ||
+		fail "replica $i: store not bounded: last batch $(status_value "$i" last-batch), first stored $(first_stored "$i"), $(segments "$i" | wc -l) files"
+done
+last1=$(status_value 1 last-batch)
+log "64 UPDATEs, $last1 batches: stable checkpoint $(stable 1) on all;" \
+	"replica 1 keeps batches $(first_stored 1)..$last1 in $(segments 1 | wc -l) files," \
+	"$(du -sb "$(store 1)" | cut -f1) bytes"
+
+# --- 2. kill -9 and restart: the broadcast gets its batches back -------------
+kill9 3
+restart 3
+line=$(resumed_line 3)
+[[ "$line" =~ resumed\ from\ ([0-9]+)\ delivered\ batches:\ next\ batch\ ([0-9]+)\;\ batches\ ([0-9]+)\.\.([0-9]+)\ kept\ for\ lagging\ peers,\ ([0-9]+)\ requests\ in\ the\ dedup\ window ]] ||
+	fail "replica 3 did not replay its store into the broadcast: '$line'"
+replayed=${BASH_REMATCH[1]} kept_last=${BASH_REMATCH[4]} dedup=${BASH_REMATCH[5]}
+resumed_at=$(grep -Eo 'resumed after batch [0-9]+' "$TMP/replica-3/knot.log" | tail -n 1)
+[ "$kept_last" = "${resumed_at##* }" ] ||
+	fail "replica 3 keeps batches up to $kept_last, its durable position is ${resumed_at##* }"
+[ "$replayed" -gt 0 ] && [ "$dedup" -gt 0 ] ||
+	fail "replica 3 replayed $replayed batches, $dedup requests in its dedup window"
+grep -q "with the bytes of the last $replayed batches (batch store)" "$TMP/replica-3/knot.log" ||
+	fail "replica 3 does not say it resumed from its batch store"
+cluster_wait_links 3 300 || fail "replica 3: links not all up after its restart"
+update 65 "${CLUSTER_DNS_PORT[3]}"
+update 66 "${CLUSTER_DNS_PORT[1]}"
+wait_for 600 converged "$TMP/phase2" || fail "no convergence after replica 3's restart"
+check_counter 66
+log "replica 3 killed and restarted: $line"
+
+# --- 3. A replica behind, then all killed: the others' stores serve it -------
+# One UPDATE while replica 3 is down: at most one stable checkpoint forms
+# meanwhile, and a checkpoint removes only segments wholly at or before it
+# (the current one just ends), so the others' stores still hold the batch.
+kill9 3
+update 67 "${CLUSTER_DNS_PORT[2]}"
+wait_for 300 cluster_same_zone "$TMP/phase3a" 1 2 4 || fail "replicas 1, 2, 4 differ"
+for i in 1 2 4; do
+	kill9 "$i"
+done
+newest=$(segments 1 | tail -n 1)
+truncate -s -3 "$newest"
+restart 1 2 3 4
+grep -q 'torn record at offset' "$TMP/replica-1/knot.log" ||
+	fail "replica 1 did not log the torn record of its store"
+wait_for 900 converged "$TMP/phase3" ||
+	{ cluster_wait_same_zone "$TMP/phase3" 1; fail "replica 3 did not catch up after the restart of all"; }
+check_counter 67
+grep -q 'batches taken from peers' "$TMP/replica-3/knot.log" ||
+	fail "replica 3 took no batch from its peers"
+! grep -E 'needs a state transfer' "$TMP/replica-3/knot.log" ||
+	fail "replica 3 was told its peers keep nothing (GONE)"
+cluster_wait_all_links 300
+update 68 "${CLUSTER_DNS_PORT[3]}"
+wait_for 600 converged "$TMP/phase3b" || fail "no convergence after the restart of all"
+check_counter 68
+no_redelivery
+log "replica 3 behind, all 4 killed, replica 1's store torn: replica 3 took the batches" \
+	"from 2 and 4's stores ($(grep -Eo '[0-9]+ batches taken from peers[^,]*' "$TMP/replica-3/knot.log" | tail -n 1)); all converge, counter 68"
+
+# --- 4. Behind a stable checkpoint: GONE, a state transfer is needed ---------
+# Eight UPDATEs while replica 3 is down: stable checkpoints formed by 1, 2
+# and 4 remove what it lacks from their stores. After all four restart,
+# nobody keeps those batches: f + 1 peers answer GONE and replica 3 says
+# it needs a state transfer (the designed limit, batchstore.h); the others
+# go on without it.
+kill9 3
+for k in 69 70 71 72 73 74 75 76; do
+	update "$k" "${CLUSTER_DNS_PORT[$(( k % 2 == 0 ? 2 : 4 ))]}"
+done
+wait_for 300 cluster_same_zone "$TMP/phase4a" 1 2 4 || fail "replicas 1, 2, 4 differ"
+for i in 1 2 4; do
+	kill9 "$i"
+done
+restart 1 2 3 4
+wait_log "$TMP/replica-3/knot.log" 'needs a state transfer' 600 ||
+	fail "replica 3 (behind the others' stable checkpoint) did not learn that it needs a state transfer"
+update 77 "${CLUSTER_DNS_PORT[1]}"
+wait_for 600 cluster_same_zone "$TMP/phase4" 1 2 4 || fail "replicas 1, 2, 4 differ after the restart"
+log "replica 3 behind the stable checkpoint: $(grep -Eo 'this replica is at batch [0-9]+, but [0-9]+ peers no longer keep it' "$TMP/replica-3/knot.log" | tail -n 1); replicas 1, 2, 4 go on"
+cluster_stop
+log "PASS"
