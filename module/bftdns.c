@@ -179,8 +179,12 @@ int bftdns_load(knotd_mod_t *mod)
 		}
 	}
 
-	if ((ctx->conf.replicas > 1 && (ret = bftdns_statedir_init(ctx)) != KNOT_EOK) ||
-	    (ret = bftdns_digest_init(ctx)) != KNOT_EOK ||
+	/* Without its state directory (logged) a replica still runs: it keeps
+	 * no batch store and no checkpoint file, and resumes at its position. */
+	if (ctx->conf.replicas > 1) {
+		(void)bftdns_statedir_init(ctx);
+	}
+	if ((ret = bftdns_digest_init(ctx)) != KNOT_EOK ||
 	    (ret = bftdns_checkpoint_init(ctx)) != KNOT_EOK ||
 	    (bftdns_transfer_on(ctx) && (ret = bftdns_snapshot_init(ctx)) != KNOT_EOK) ||
 	    (bftdns_transfer_on(ctx) && (ret = bftdns_transfer_init(ctx)) != KNOT_EOK) ||

@@ -17,12 +17,15 @@
  *
  * Where the new coordinator goes on is decided by the durable position
  * (position.h: the last batch whose change Knot committed, stored with it);
- * these bytes are a fast path on top: if they end at that position, they
- * are replayed into the broadcast (abc_restore(): its dedup window and the
- * batches it keeps for lagging peers), else it resumes at the position
- * alone (abc_restore_at()). Either way it takes part again only after the
- * epochs its predecessor may have spoken in, and fetches what it missed
- * from its peers. A knotd restart loses these bytes, not the position.
+ * the bytes of the batches up to it come from the batch store on disk
+ * (batchstore.h, which a knotd restart keeps too) and, if the store has
+ * none (no state directory, a damaged store), from these: if they end at
+ * that position, they are replayed into the broadcast (abc_restore(): its
+ * dedup window and the batches it keeps for lagging peers), else it
+ * resumes at the position alone (abc_restore_at()). Either way it takes
+ * part again only after the epochs its predecessor may have spoken in, and
+ * fetches what it missed from its peers. A knotd restart loses these
+ * bytes, not the position nor the store.
  */
 
 #pragma once

@@ -73,7 +73,9 @@ int bftdns_statedir_init(bftdns_t *ctx)
 	knotd_conf_free(&storage);
 	if (ret != KNOT_EOK) {
 		knotd_mod_log(ctx->mod, LOG_ERR, "module state directory under the database "
-		              "storage not usable (%s)", knot_strerror(ret));
+		              "storage not usable (%s): no batch store and no checkpoint file; "
+		              "a restart resumes at the durable position without the bytes of "
+		              "earlier batches", knot_strerror(ret));
 		return ret;
 	}
 	ctx->state_dir = strdup(path);

@@ -25,5 +25,8 @@
 
 #include "module/bftdns.h"
 
-/*! Finds and creates (mkdir -p, 0700) the zone's directory into ctx->state_dir. */
+/*!
+ * Finds and creates (mkdir -p, 0700) the zone's directory into
+ * ctx->state_dir. An error is logged; the replica runs without it.
+ */
 int bftdns_statedir_init(bftdns_t *ctx);

@@ -75,6 +75,10 @@ bench_scale() {
 	"$top/tests/bench/scale.sh" "$@"
 }
 
+bench_batchlog() {
+	"$top/tests/bench/batchlog.sh" "$@"
+}
+
 bench_zonesize() {
 	"$top/tests/bench/zonesize.sh" "$@"
 }
