@@ -23,10 +23,9 @@
 #    2 equal offers), so it catches up; without the store nobody would keep
 #    them. Two UPDATEs later all four converge, the counter is right, no
 #    UPDATE is applied twice.
-# 4. The same with eight UPDATEs while replica 3 is down: stable
-#    checkpoints in between removed what it lacks from every store, so its
-#    peers answer GONE and it logs that it needs a state transfer; 1, 2, 4
-#    go on.
+# 4. The same with UPDATEs while replica 3 is down until stable
+#    checkpoints removed what it lacks from every store: its peers answer
+#    GONE and it logs that it needs a state transfer; 1, 2, 4 go on.
 . "$(dirname "$0")/lib.sh"
 
 CTL=${1:?usage: batchstore.sh PATH-OF-BFTDNSCTL}
@@ -230,14 +229,25 @@ log "replica 3 behind (the others at batch $behind), all 4 killed, replica 1's s
 	"took the batches from 2 and 4's stores ($(grep -Eo '[0-9]+ batches taken from peers[^,]*' "$TMP/replica-3/knot.log" | tail -n 1)); two UPDATEs later all converge, counter 68"
 
 # --- 4. Behind a stable checkpoint: GONE, a state transfer is needed ---------
-# Eight UPDATEs while replica 3 is down: stable checkpoints formed by 1, 2
-# and 4 remove what it lacks from their stores. After all four restart,
+# UPDATEs while replica 3 is down until the stable checkpoints formed by 1,
+# 2 and 4 removed the first batch it lacks from all their stores. After all four restart,
 # nobody keeps those batches: f + 1 peers answer GONE and replica 3 says
 # it needs a state transfer (the designed limit, batchstore.h); the others
 # go on without it.
+p3=$(status_value 3 last-batch)
 kill9 3
-for k in 69 70 71 72 73 74 75 76; do
+# gc_past P: replicas 1, 2 and 4 no longer store batch P + 1.
+gc_past() {
+	local i
+	for i in 1 2 4; do
+		[ "$(first_stored "$i")" -gt $(($1 + 1)) ] || return 1
+	done
+}
+k=69
+while ! gc_past "$p3"; do
+	[ "$k" -le 100 ] || fail "32 UPDATEs, and the stores of 1, 2, 4 still hold batch $((p3 + 1))"
 	update "$k" "${CLUSTER_DNS_PORT[$(( k % 2 == 0 ? 2 : 4 ))]}"
+	k=$((k + 1))
 done
 wait_for 300 cluster_same_zone "$TMP/phase4a" 1 2 4 || fail "replicas 1, 2, 4 differ"
 for i in 1 2 4; do
@@ -246,8 +256,8 @@ done
 restart 1 2 3 4
 wait_log "$TMP/replica-3/knot.log" 'needs a state transfer' 600 ||
 	fail "replica 3 (behind the others' stable checkpoint) did not learn that it needs a state transfer"
-update 77 "${CLUSTER_DNS_PORT[1]}"
+update "$k" "${CLUSTER_DNS_PORT[1]}"
 wait_for 600 cluster_same_zone "$TMP/phase4" 1 2 4 || fail "replicas 1, 2, 4 differ after the restart"
-log "replica 3 behind the stable checkpoint: $(grep -Eo 'this replica is at batch [0-9]+, but [0-9]+ peers no longer keep it' "$TMP/replica-3/knot.log" | tail -n 1); replicas 1, 2, 4 go on"
+log "replica 3 behind the stable checkpoint ($((k - 69)) UPDATEs while it was down): $(grep -Eo 'this replica is at batch [0-9]+, but [0-9]+ peers no longer keep it' "$TMP/replica-3/knot.log" | tail -n 1); replicas 1, 2, 4 go on"
 cluster_stop
 log "PASS"
