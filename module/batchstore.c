@@ -53,6 +53,7 @@ struct bftdns_batchstore {
 	size_t seg_count, seg_cap;
 	int fd;                           /*!< Open for appends: the last segment, or -1. */
 	bool roll;                        /*!< The next append starts a segment. */
+	uint64_t appended, appended_bytes;/*!< Since the load (stats). */
 };
 
 /* Process-wide on purpose (batchstore.h: shared across a reload). */
@@ -577,6 +578,8 @@ int bftdns_batchstore_append(bftdns_batchstore_t *store, uint64_t seq, const uin
 	}
 	cur->last = seq;
 	cur->bytes += sizeof(hdr) + len;
+	store->appended++;
+	store->appended_bytes += sizeof(hdr) + len;
 	(void)store_trim(store);
 	pthread_mutex_unlock(&store->lock);
 	return KNOT_EOK;
@@ -742,5 +745,7 @@ void bftdns_batchstore_stats(bftdns_batchstore_t *store, bftdns_batchstore_stats
 		out->last = seg->last;
 	}
 	out->segments = store->seg_count;
+	out->appended = store->appended;
+	out->appended_bytes = store->appended_bytes;
 	pthread_mutex_unlock(&store->lock);
 }

@@ -91,6 +91,8 @@ typedef struct {
 	size_t segments;
 	uint64_t bytes;       /*!< On disk, all segments. */
 	uint64_t first, last; /*!< Batch numbers held; 0, 0: none. */
+	uint64_t appended;    /*!< Batches appended since the store was loaded. */
+	uint64_t appended_bytes; /*!< ... and the bytes written for them. */
 } bftdns_batchstore_stats_t;
 
 /*!

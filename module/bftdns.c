@@ -17,6 +17,7 @@
  * See doc/knot-integration.md and module/bftdns.rst.
  */
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <sys/random.h>
 
@@ -80,6 +81,13 @@ static void bftdns_free(bftdns_t *ctx)
 	bftdns_transfer_free(ctx);
 	bftdns_snapshot_free(ctx);
 	/* The last appender and remover stopped. */
+	if (ctx->batchstore != NULL) {
+		bftdns_batchstore_stats_t st;
+		bftdns_batchstore_stats(ctx->batchstore, &st);
+		knotd_mod_log(ctx->mod, LOG_INFO, "batch store: %"PRIu64" batches (%"PRIu64" bytes) "
+		              "appended since knotd loaded it; %"PRIu64" bytes in %zu segment files "
+		              "now", st.appended, st.appended_bytes, st.bytes, st.segments);
+	}
 	bftdns_batchstore_close(ctx->batchstore);
 	bftdns_checkpoint_free(ctx);
 	bftdns_digest_free(ctx);

@@ -9,8 +9,8 @@
 # (each adds a name; S knsupdate processes at once, one per replica in
 # turn, each sending its share one after the other). Replica 1's store
 # directory is sampled every 0.2 s (bytes and number of segment files):
-# peak and final, and the growth seen (at least what was written, what a
-# log without garbage collection would hold). Writes batchlog_i<I>_* lines to
+# peak and final; and the bytes the store wrote in all (its line at
+# unload), what a log without garbage collection would hold. Writes batchlog_i<I>_* lines to
 # build/bench/summary.tsv (tests/bench/summary.sh) and prints a table.
 set -euo pipefail
 
@@ -107,20 +107,25 @@ for interval in "${interval_list[@]}"; do
 	touch "$TMP/stop-sampler"
 	wait "$sampler_pid" 2>/dev/null || true
 	batches=$(status_value last-batch)
-	applied=$(status_value updates-applied)
+	# Every UPDATE of every stream: its name in replica 1's zone.
+	axfr_sorted "${CLUSTER_DNS_PORT[1]}" "$TMP/i$interval.zone" ||
+		fail "digest-interval $interval: no AXFR from replica 1"
+	applied=$(grep -c '^bench-' "$TMP/i$interval.zone" || true)
+	[ "$applied" = "$updates" ] ||
+		fail "digest-interval $interval: $applied of $updates UPDATEs in replica 1's zone"
 	checkpoint=$("$CTL" -c "$CLUSTER_DIR/replica-1/knot.conf" status 2>/dev/null |
 		sed -n 's/^zone: .* checkpoint=\(.*\)$/\1/p')
-	# appended: the growth the sampler saw between samples, a lower bound of
-	# what the store wrote (a removal and appends within one 0.2 s sample
-	# hide part of it); what a log without garbage collection would hold.
 	read -r peak files_peak < <(awk '{ if ($1 > b) b = $1; if ($2 > f) f = $2 } END { print b + 0, f + 0 }' \
 		"$TMP/i$interval.samples")
 	read -r final files_final < <(tail -n 1 "$TMP/i$interval.samples")
-	appended=$(awk 'NR > 1 && $1 > prev { sum += $1 - prev } { prev = $1 } END { print sum + 0 }' \
-		"$TMP/i$interval.samples")
 	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
 	nb=$((batches - batches0))
 	cluster_stop
+	# What the store wrote in all (its line at unload): what a log without
+	# garbage collection would hold.
+	appended=$(sed -nE 's/.*batch store: [0-9]+ batches \(([0-9]+) bytes\) appended since.*/\1/p' \
+		"$CLUSTER_DIR/replica-1/knot.log" | tail -n 1)
+	[ -n "$appended" ] || fail "digest-interval $interval: replica 1 logged no batch store totals"
 	key="batchlog_i$interval"
 	{
 		printf '%s_updates\t%s\n' "$key" "$applied"

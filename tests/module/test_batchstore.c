@@ -125,6 +125,7 @@ static void test_append_reload(void)
 	bftdns_batchstore_stats_t st;
 	bftdns_batchstore_stats(store, &st);
 	CHECK(st.first == 1 && st.last == 25 && st.segments == 3);
+	CHECK(st.appended == 25 && st.appended_bytes + 3 * 8 == st.bytes);
 	check_replay(store, 25, 1);
 	check_replay(store, 24, 1);  /* Up to a position before the end (a reload). */
 	check_replay(store, 26, 0);  /* Not stored: nothing. */
