@@ -25,7 +25,8 @@
 #    UPDATE is applied twice.
 # 4. The same with UPDATEs while replica 3 is down until stable
 #    checkpoints removed what it lacks from every store: its peers answer
-#    GONE and it logs that it needs a state transfer; 1, 2, 4 go on.
+#    GONE and it logs that it needs a state transfer; 1, 2, 4 go on. (What
+#    the state transfer then does is tests/cluster/state_transfer.sh's.)
 . "$(dirname "$0")/lib.sh"
 
 CTL=${1:?usage: batchstore.sh PATH-OF-BFTDNSCTL}
@@ -165,7 +166,7 @@ done
 last1=$(status_value 1 last-batch)
 log "64 UPDATEs, $last1 batches: stable checkpoint $(stable 1) on all;" \
 	"replica 1 keeps batches $(first_stored 1)..$last1 in $(segments 1 | wc -l) files," \
-	"$(du -sb "$(store 1)" | cut -f1) bytes"
+	"$(segments 1 | xargs cat | wc -c) bytes"
 
 # --- 2. kill -9 and restart: the broadcast gets its batches back -------------
 kill9 3
