@@ -90,11 +90,22 @@ group_counts() {
 	echo "$agree $msgs $bytes"
 }
 
+# group_alive: fails the run, with the replica's last word, if a knotd of
+# the group is gone (another process's kill has hit one here once).
+group_alive() {
+	local i
+	for ((i = 1; i <= CLUSTER_N; i++)); do
+		cluster_running "$i" || fail "n = $CLUSTER_N: replica $i's knotd (PID ${CLUSTER_PID[i]})" \
+			"is gone: $(grep -E 'stopping server|error|critical' "$CLUSTER_DIR/replica-$i/knot.log" | tail -n 1)"
+	done
+}
+
 # group_quiet: true once every replica has the same last batch and the
 # message counters have not moved for a second (QUIET_* keep the state
 # between calls; wait_for polls it).
 group_quiet() {
 	local now agree msgs bytes
+	group_alive
 	now=$(date +%s%N)
 	read -r agree msgs bytes < <(group_counts) || return 1
 	if [ "$agree" != 1 ] || [ "$msgs" != "$QUIET_MSGS" ]; then
@@ -114,6 +125,7 @@ wait_quiet() {
 
 group_cpu_ms() {
 	local i sum=0 ms
+	group_alive
 	for ((i = 1; i <= CLUSTER_N; i++)); do
 		ms=$(proc_cpu_ms "${CLUSTER_PID[i]}") || fail "replica $i's knotd is gone"
 		sum=$(awk -v a="$sum" -v b="$ms" 'BEGIN { print a + b }')
