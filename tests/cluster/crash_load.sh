@@ -95,6 +95,19 @@ update add d-$c-$k.example.com. 300 A 198.51.100.$((k % 250 + 1))"
 	done
 }
 
+# crash_fail MESSAGE: fail, first printing what each replica's whole log
+# says that matters here (fail prints only the last lines).
+crash_fail() {
+	local i
+	for i in 1 2 3 4; do
+		echo "--- replica $i: restarts, catch-up, waits, faults and errors" >&2
+		grep -E 'Knot DNS .* starting|resumed after batch|catching up|waits for|differs|fault|error:|state transfer|stops applying' \
+			"$CLUSTER_DIR/replica-$i/knot.log" | grep -v 'too far ahead' | tail -n 60 >&2 || true
+		echo "(and $(grep -c 'too far ahead' "$CLUSTER_DIR/replica-$i/knot.log" || true) 'too far ahead' lines)" >&2
+	done
+	fail "$@"
+}
+
 # acks: how many UPDATEs all clients have had answered NOERROR so far.
 acks() {
 	cat "$TMP"/client-*.out 2>/dev/null | grep -c ' NOERROR$' || true
@@ -111,7 +124,7 @@ progress() {
 	local before
 	before=$(acks)
 	wait_for 900 acks_above $((before + $2 - 1)) ||
-		fail "no progress $1: $(($(acks) - before)) UPDATEs acknowledged in 90 s (want $2)"
+		crash_fail "no progress $1: $(($(acks) - before)) UPDATEs acknowledged in 90 s (want $2)"
 }
 
 # others_max I: the highest serial any replica but I serves now.
@@ -145,10 +158,10 @@ restart_caught_up() {
 		cluster_start_one "$i"
 	done
 	for i in "$@"; do
-		wait_for 600 links_up_more "$i" "${links[i]}" || fail "replica $i: links not all up after its restart"
+		wait_for 600 links_up_more "$i" "${links[i]}" || crash_fail "replica $i: links not all up after its restart"
 		target=$(others_max "$i")
 		wait_for 1200 cluster_serial_at_least "$i" "$target" ||
-			fail "replica $i did not catch up: serial '$(cluster_serial "$i")', the others had $target at its start"
+			crash_fail "replica $i did not catch up: serial '$(cluster_serial "$i")', the others had $target at its start"
 	done
 }
 
