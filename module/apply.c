@@ -249,6 +249,20 @@ static void *apply_main(void *arg)
 
 	while (true) {
 		struct cds_wfcq_node *node = bftdns_queue_pop(&ctx->delivered);
+		if (node != NULL && uatomic_read(&ctx->stopping)) {
+			/* Unloading: the batches still queued are not applied (a
+			 * whole-zone pass takes minutes on a large zone, and its
+			 * signing rounds would fail anyway, the core is stopped).
+			 * Nothing is lost: the durable position is before them, so
+			 * the next coordinator of this zone (after a reload or a
+			 * restart) has them delivered again; their clients get
+			 * SERVFAIL, nothing was acknowledged. */
+			bftdns_batch_t *batch = caa_container_of(node, bftdns_batch_t, node);
+			knotd_mod_log(ctx->mod, LOG_INFO, "batch %"PRIu64" not applied, "
+			              "the module is stopping", batch->seq);
+			apply_answer_all(ctx, batch, KNOT_RCODE_SERVFAIL);
+			continue;
+		}
 		if (node != NULL) {
 			apply_batch(ctx, caa_container_of(node, bftdns_batch_t, node));
 			uatomic_inc(&ctx->batches_applied);
