@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <urcu/uatomic.h>
 
 #include "module/checkpoint.h"
 #include "module/digest.h"
@@ -124,8 +125,13 @@ void bftdns_checkpoint_stable(bftdns_t *ctx, const bftdns_checkpoint_t *cp)
 	              "%s, certified by %u of %u replicas", cp->claim.batch, hex, cp->count,
 	              ctx->conf.replicas);
 
-	/* Durable now: what is at or before it is no longer needed on disk. */
-	(void)bftdns_batchstore_forget(ctx->batchstore, cp->claim.batch, &ctx->store_log);
+	/* Durable now: what is at or before it is no longer needed on disk,
+	 * but only up to what this replica applied (a batch not applied here,
+	 * e.g. one that failed while knotd stopped, is what a restart resumes
+	 * from). */
+	uint64_t applied = uatomic_read(&ctx->last_batch_seq);
+	uint64_t upto = (cp->claim.batch < applied) ? cp->claim.batch : applied;
+	(void)bftdns_batchstore_forget(ctx->batchstore, upto, &ctx->store_log);
 }
 
 int bftdns_checkpoint_latest(bftdns_t *ctx, bftdns_checkpoint_t *out)
