@@ -53,32 +53,59 @@ trap cleanup EXIT
 [ -f "$BFTDNS_MODULE" ] || skip "no module at $BFTDNS_MODULE"
 
 # Prints a port free for UDP and TCP on 127.0.0.1 right now, below the
-# kernel's ephemeral range. A server's ports are bound a moment (a group's
-# link ports a second) after they are chosen, and the outgoing connections of
-# other tests running at the same time take their source ports from the
-# ephemeral range: one took a link port in between once ("cannot listen on
-# 127.0.0.1 port 33974: Address already in use").
+# kernel's ephemeral range, and not handed out in the last 10 minutes. A
+# server's ports are bound a moment (a group's link ports a second) after
+# they are chosen: meanwhile the outgoing connections of other tests take
+# their source ports from the ephemeral range (seen once: "cannot listen on
+# 127.0.0.1 port 33974: Address already in use"), and another free_port call
+# of this test or of a test running at the same time would find the same
+# port free (seen: a DNS port and a link port of one group). The ports
+# handed out are kept, under a lock, in ${TMPDIR:-/tmp}/bftdns-ports.
 free_port() {
-	python3 - <<'PY'
-import random, socket
+	python3 - "${TMPDIR:-/tmp}/bftdns-ports" <<'PY'
+import fcntl, os, random, socket, sys, time
+path = sys.argv[1]
 try:
     low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 except (OSError, ValueError, IndexError):
     low = 32768
 top = max(min(low, 65536) - 1, 12000)
-for _ in range(500):
-    port = random.randint(10000, top)
+with open(path + ".lock", "a") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    now = time.time()
+    given = {}
     try:
-        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-            s = socket.socket(socket.AF_INET, kind)
-            s.bind(("127.0.0.1", port))
-            s.close()
+        for line in open(path):
+            fields = line.split()
+            if len(fields) == 2 and fields[0].isdigit():
+                try:
+                    when = float(fields[1])
+                except ValueError:
+                    continue
+                if now - when < 600:
+                    given[int(fields[0])] = when
     except OSError:
-        continue
-    print(port)
-    break
-else:
-    raise SystemExit("no free port found")
+        pass
+    for _ in range(500):
+        port = random.randint(10000, top)
+        if port in given:
+            continue
+        try:
+            for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                s = socket.socket(socket.AF_INET, kind)
+                s.bind(("127.0.0.1", port))
+                s.close()
+        except OSError:
+            continue
+        given[port] = now
+        with open(path + ".tmp", "w") as out:
+            for p, when in given.items():
+                out.write(f"{p} {when:.0f}\n")
+        os.replace(path + ".tmp", path)
+        print(port)
+        break
+    else:
+        raise SystemExit("no free port found")
 PY
 }
 
