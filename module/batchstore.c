@@ -6,6 +6,7 @@
  *  (at your option) any later version.
  */
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,9 +29,16 @@
 #include "module/crc32c.h"
 #include "module/statefile.h"
 
-#define STORE_MAGIC		"BFTDNSB1"
+/* Format 2 adds signature records; format 1 segments (batches only) are
+ * still read. */
+#define STORE_MAGIC		"BFTDNSB2"
+#define STORE_MAGIC_V1		"BFTDNSB1"
 #define STORE_MAGIC_LEN		8
 #define STORE_RECORD_HDR	16
+/*! Length field bit of a signature record (batchstore.h). */
+#define STORE_SIGS_FLAG		UINT32_C(0x80000000)
+/*! Signature record body before the digests: u8 alg, u16 m, u16 D, u16 L. */
+#define STORE_SIGS_HDR		7
 #define STORE_PREFIX		"batches-"
 #define STORE_SUFFIX		".seg"
 /*! Segments at once: far more than the limits let live (they are removed). */
@@ -53,7 +61,9 @@ struct bftdns_batchstore {
 	size_t seg_count, seg_cap;
 	int fd;                           /*!< Open for appends: the last segment, or -1. */
 	bool roll;                        /*!< The next append starts a segment. */
+	uint64_t last_sigs;               /*!< Id of the current segment's last signature record. */
 	uint64_t appended, appended_bytes;/*!< Since the load (stats). */
+	uint64_t appended_sigs;           /*!< Signature records, since the load. */
 };
 
 /* Process-wide on purpose (batchstore.h: shared across a reload). */
@@ -156,13 +166,52 @@ static int read_full(int fd, uint8_t *buf, size_t len, size_t *got)
 	return KNOT_EOK;
 }
 
+/*! Where a segment's reading is: what the next record may be. */
+typedef struct {
+	bool sigs;            /*!< Format 2: signature records allowed. */
+	uint64_t first;       /*!< The segment's first batch. */
+	uint64_t last;        /*!< Last batch read (first - 1: none yet). */
+	uint64_t last_sigs;   /*!< Last signature record's id (0: none yet). */
+} reader_t;
+
+/*! One record read (data malloc'ed). */
+typedef struct {
+	bool is_sigs;
+	uint64_t number;      /*!< Batch number, or a signature record's id. */
+	uint8_t *data;
+	size_t len;
+} record_t;
+
+/*! A signature record's body, checked (pointers into data). */
+static bool sigs_parse(const uint8_t *data, size_t len, uint64_t id, bftdns_stored_sigs_t *out)
+{
+	if (len < STORE_SIGS_HDR) {
+		return false;
+	}
+	uint16_t m = (uint16_t)(data[1] << 8 | data[2]);
+	uint16_t dlen = (uint16_t)(data[3] << 8 | data[4]);
+	uint16_t slen = (uint16_t)(data[5] << 8 | data[6]);
+	if (m == 0 || m > BFTDNS_BATCHSTORE_SIGS_MAX || dlen == 0 ||
+	    dlen > BFTDNS_BATCHSTORE_DIGEST_MAX || slen == 0 ||
+	    slen > BFTDNS_BATCHSTORE_SIG_MAX ||
+	    len != STORE_SIGS_HDR + (size_t)m * (dlen + slen)) {
+		return false;
+	}
+	*out = (bftdns_stored_sigs_t) {
+		.id = id, .alg = data[0], .count = m, .digest_len = dlen, .sig_len = slen,
+		.digests = data + STORE_SIGS_HDR,
+		.sigs = data + STORE_SIGS_HDR + (size_t)m * dlen,
+	};
+	return true;
+}
+
 /*!
- * Reads the next record at the file's offset. KNOT_EOK (seq, data, len;
- * data malloc'ed), KNOT_ENOENT at a clean end, KNOT_EMALF for a torn or
- * damaged one (why says how), or a read error.
+ * Reads the next record at the file's offset: the next batch, or (format
+ * 2) a signature record of a batch read before in this segment, ids
+ * growing. KNOT_EOK (rec; its data malloc'ed), KNOT_ENOENT at a clean end,
+ * KNOT_EMALF for a torn or damaged one (why says how), or a read error.
  */
-static int record_read(int fd, uint64_t expect, uint64_t *seq, uint8_t **data, size_t *len,
-                       const char **why)
+static int record_read(int fd, reader_t *rd, record_t *rec, const char **why)
 {
 	uint8_t hdr[STORE_RECORD_HDR];
 	size_t got;
@@ -177,14 +226,21 @@ static int record_read(int fd, uint64_t expect, uint64_t *seq, uint8_t **data, s
 		*why = "torn record header";
 		return KNOT_EMALF;
 	}
-	uint32_t size = get_u32(hdr);
+	uint32_t field = get_u32(hdr);
+	bool is_sigs = rd->sigs && (field & STORE_SIGS_FLAG);
+	uint32_t size = is_sigs ? (field & ~STORE_SIGS_FLAG) : field;
 	uint64_t number = get_u64(hdr + 4);
 	if (size == 0 || size > BFTDNS_BATCHSTORE_RECORD_MAX) {
 		*why = "impossible record length";
 		return KNOT_EMALF;
 	}
-	if (number != expect) {
+	if (!is_sigs && number != rd->last + 1) {
 		*why = "batch number out of sequence";
+		return KNOT_EMALF;
+	}
+	uint64_t batch = number >> BFTDNS_BATCHSTORE_ID_POSITION_BITS;
+	if (is_sigs && (batch < rd->first || batch > rd->last || number <= rd->last_sigs)) {
+		*why = "signatures of a batch not stored before them, or out of sequence";
 		return KNOT_EMALF;
 	}
 	uint8_t *buf = malloc(size);
@@ -197,23 +253,49 @@ static int record_read(int fd, uint64_t expect, uint64_t *seq, uint8_t **data, s
 		return ret;
 	}
 	batch_reader_t br;
+	bftdns_stored_sigs_t sigs;
 	if (got < size) {
 		*why = "torn record";
 		ret = KNOT_EMALF;
 	} else if (get_u32(hdr + 12) != record_crc(hdr, buf, size)) {
 		*why = "CRC mismatch";
 		ret = KNOT_EMALF;
-	} else if (batch_reader_open(&br, buf, size) != BFT_EOK || br.epoch + 1 != number) {
+	} else if (!is_sigs && (batch_reader_open(&br, buf, size) != BFT_EOK ||
+	                        br.epoch + 1 != number)) {
 		*why = "not a delivered batch of that number";
+		ret = KNOT_EMALF;
+	} else if (is_sigs && !sigs_parse(buf, size, number, &sigs)) {
+		*why = "malformed signature record";
 		ret = KNOT_EMALF;
 	}
 	if (ret != KNOT_EOK) {
 		free(buf);
 		return ret;
 	}
-	*seq = number;
-	*data = buf;
-	*len = size;
+	if (is_sigs) {
+		rd->last_sigs = number;
+	} else {
+		rd->last = number;
+	}
+	*rec = (record_t) { .is_sigs = is_sigs, .number = number, .data = buf, .len = size };
+	return KNOT_EOK;
+}
+
+/*! Checks a segment's magic: KNOT_EOK (rd ready), KNOT_EMALF, or an error. */
+static int segment_start(int fd, uint64_t first, reader_t *rd)
+{
+	uint8_t magic[STORE_MAGIC_LEN];
+	size_t got;
+	int ret = read_full(fd, magic, sizeof(magic), &got);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	bool v2 = got == sizeof(magic) && memcmp(magic, STORE_MAGIC, got) == 0;
+	bool v1 = got == sizeof(magic) && memcmp(magic, STORE_MAGIC_V1, got) == 0;
+	if (!v1 && !v2) {
+		return KNOT_EMALF;
+	}
+	*rd = (reader_t) { .sigs = v2, .first = first, .last = first - 1 };
 	return KNOT_EOK;
 }
 
@@ -312,24 +394,28 @@ static int store_load_segment(bftdns_batchstore_t *store, uint64_t first, uint64
 		return knot_map_errno();
 	}
 	segment_t seg = { .first = first, .last = first - 1, .bytes = 0 };
-	uint8_t magic[STORE_MAGIC_LEN];
-	size_t got;
+	reader_t rd;
 	const char *why = NULL;
-	int ret = read_full(fd, magic, sizeof(magic), &got);
-	if (ret == KNOT_EOK && (got != sizeof(magic) || memcmp(magic, STORE_MAGIC, got) != 0)) {
+	int ret = segment_start(fd, first, &rd);
+	if (ret == KNOT_EMALF) {
 		why = "not a segment of this format";
+		ret = KNOT_EOK;
 	}
 	if (ret == KNOT_EOK && why == NULL) {
 		seg.bytes = STORE_MAGIC_LEN;
 		while (true) {
-			uint64_t seq;
-			uint8_t *data;
-			size_t len;
-			ret = record_read(fd, seg.last + 1, &seq, &data, &len, &why);
+			record_t rec;
+			ret = record_read(fd, &rd, &rec, &why);
 			if (ret != KNOT_EOK) {
 				break;
 			}
-			free(data);
+			free(rec.data);
+			if (rec.is_sigs) {
+				seg.bytes += STORE_RECORD_HDR + rec.len;
+				continue;
+			}
+			const uint64_t seq = rec.number;
+			const size_t len = rec.len;
 			if (seq > position) {
 				store_log(log, LOG_INFO, "batch store: batches from %"PRIu64" on were "
 				          "delivered but not applied (durable position %"PRIu64"), "
@@ -510,6 +596,7 @@ static int store_roll(bftdns_batchstore_t *store, uint64_t first)
 	(void)bftdns_statefile_sync_dir(store->dir);
 	store->fd = fd;
 	store->roll = false;
+	store->last_sigs = 0;
 	return KNOT_EOK;
 }
 
@@ -642,21 +729,27 @@ int bftdns_batchstore_replay(bftdns_batchstore_t *store, uint64_t position,
 		char path[PATH_MAX];
 		segment_path(store, seg->first, path, sizeof(path));
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || lseek(fd, STORE_MAGIC_LEN, SEEK_SET) != STORE_MAGIC_LEN) {
-			ret = knot_map_errno();
+		reader_t rd;
+		ret = (fd < 0) ? knot_map_errno() : segment_start(fd, seg->first, &rd);
+		if (ret != KNOT_EOK) {
 			if (fd >= 0) {
 				close(fd);
 			}
 			break;
 		}
-		for (uint64_t seq = seg->first; seq <= seg->last && seq <= position; seq++) {
-			bftdns_stored_batch_t b;
+		while (rd.last < seg->last && rd.last < position) {
+			record_t rec;
 			const char *why = NULL;
-			ret = record_read(fd, seq, &b.seq, &b.data, &b.len, &why);
+			ret = record_read(fd, &rd, &rec, &why);
 			if (ret != KNOT_EOK) {
 				break;
 			}
-			window_add(&w, &store->limits, b);
+			if (rec.is_sigs) {
+				free(rec.data);
+				continue;
+			}
+			window_add(&w, &store->limits, (bftdns_stored_batch_t) {
+				.seq = rec.number, .data = rec.data, .len = rec.len });
 		}
 		close(fd);
 	}
@@ -747,5 +840,151 @@ void bftdns_batchstore_stats(bftdns_batchstore_t *store, bftdns_batchstore_stats
 	out->segments = store->seg_count;
 	out->appended = store->appended;
 	out->appended_bytes = store->appended_bytes;
+	out->appended_sigs = store->appended_sigs;
 	pthread_mutex_unlock(&store->lock);
+}
+
+int bftdns_batchstore_append_sigs(bftdns_batchstore_t *store, const bftdns_stored_sigs_t *sigs,
+                                  const bftdns_batchstore_log_t *log)
+{
+	if (store == NULL || sigs == NULL || sigs->digests == NULL || sigs->sigs == NULL ||
+	    sigs->count == 0 || sigs->count > BFTDNS_BATCHSTORE_SIGS_MAX ||
+	    sigs->digest_len == 0 || sigs->digest_len > BFTDNS_BATCHSTORE_DIGEST_MAX ||
+	    sigs->sig_len == 0 || sigs->sig_len > BFTDNS_BATCHSTORE_SIG_MAX) {
+		return KNOT_EINVAL;
+	}
+	const size_t dbytes = (size_t)sigs->count * sigs->digest_len;
+	const size_t sbytes = (size_t)sigs->count * sigs->sig_len;
+	const size_t len = STORE_SIGS_HDR + dbytes + sbytes;
+	const uint64_t batch = sigs->id >> BFTDNS_BATCHSTORE_ID_POSITION_BITS;
+	pthread_mutex_lock(&store->lock);
+	segment_t *cur = store->seg_count > 0 ? &store->segs[store->seg_count - 1] : NULL;
+	/* Only next to its batch, in the segment being written (the apply
+	 * thread stores a batch before it signs it): anything else (a gap, a
+	 * failed append, an id not above the last) is not stored, and the
+	 * batch's signatures are then as lost after a restart as before. */
+	if (cur == NULL || store->fd < 0 || batch < cur->first || batch > cur->last ||
+	    sigs->id <= store->last_sigs) {
+		pthread_mutex_unlock(&store->lock);
+		return KNOT_ENOENT;
+	}
+	uint8_t body[STORE_SIGS_HDR] = {
+		sigs->alg, (uint8_t)(sigs->count >> 8), (uint8_t)sigs->count,
+		(uint8_t)(sigs->digest_len >> 8), (uint8_t)sigs->digest_len,
+		(uint8_t)(sigs->sig_len >> 8), (uint8_t)sigs->sig_len,
+	};
+	uint8_t hdr[STORE_RECORD_HDR];
+	put_u32(hdr, STORE_SIGS_FLAG | (uint32_t)len);
+	put_u64(hdr + 4, sigs->id);
+	uint32_t crc = bftdns_crc32c(bftdns_crc32c(0, hdr, 12), body, sizeof(body));
+	crc = bftdns_crc32c(crc, sigs->digests, dbytes);
+	put_u32(hdr + 12, bftdns_crc32c(crc, sigs->sigs, sbytes));
+	struct iovec iov[4] = { { hdr, sizeof(hdr) }, { body, sizeof(body) },
+	                        { (void *)sigs->digests, dbytes }, { (void *)sigs->sigs, sbytes } };
+	ssize_t n = writev(store->fd, iov, 4);
+	int ret = KNOT_EOK;
+	if (n != (ssize_t)(sizeof(hdr) + len)) {
+		ret = (n < 0) ? knot_map_errno() : KNOT_ESPACE;
+		/* As for a batch: back to the last whole record, next segment. */
+		if (ftruncate(store->fd, (off_t)cur->bytes) != 0) {
+			store_log(log, LOG_WARNING, "batch store: a partial record could not be "
+			          "removed; it is cut at the next load");
+		}
+		store->roll = true;
+	} else {
+		store->last_sigs = sigs->id;
+		cur->bytes += sizeof(hdr) + len;
+		store->appended_sigs++;
+	}
+	pthread_mutex_unlock(&store->lock);
+	return ret;
+}
+
+int bftdns_batchstore_read_sigs(bftdns_batchstore_t *store, uint64_t position, size_t max,
+                                bftdns_stored_sigs_t **out, size_t *count)
+{
+	*out = NULL;
+	*count = 0;
+	if (store == NULL || position == 0 || max == 0 || store->limits.batches == 0) {
+		return KNOT_EOK;
+	}
+	/* The newest max records of the batches a restart replays (a ring). */
+	bftdns_stored_sigs_t *ring = calloc(max, sizeof(*ring));
+	if (ring == NULL) {
+		return KNOT_ENOMEM;
+	}
+	size_t first = 0, n = 0;
+	const uint64_t oldest = (position > store->limits.batches) ?
+	                        position - store->limits.batches + 1 : 1;
+	int ret = KNOT_EOK;
+	pthread_mutex_lock(&store->lock);
+	for (size_t i = 0; i < store->seg_count && ret == KNOT_EOK; i++) {
+		const segment_t *seg = &store->segs[i];
+		if (seg->last < seg->first || seg->first > position || seg->last < oldest) {
+			continue;
+		}
+		char path[PATH_MAX];
+		segment_path(store, seg->first, path, sizeof(path));
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		reader_t rd;
+		ret = (fd < 0) ? knot_map_errno() : segment_start(fd, seg->first, &rd);
+		while (ret == KNOT_EOK && rd.sigs) {
+			record_t rec;
+			const char *why = NULL;
+			ret = record_read(fd, &rd, &rec, &why);
+			if (ret != KNOT_EOK) {
+				break;
+			}
+			uint64_t batch = rec.number >> BFTDNS_BATCHSTORE_ID_POSITION_BITS;
+			if (!rec.is_sigs || batch < oldest || batch > position) {
+				free(rec.data);
+				continue;
+			}
+			if (n == max) {
+				free(ring[first].data);
+				first = (first + 1) % max;
+				n--;
+			}
+			bftdns_stored_sigs_t *s = &ring[(first + n) % max];
+			bool ok = sigs_parse(rec.data, rec.len, rec.number, s);
+			assert(ok);  /* record_read checked it */
+			(void)ok;
+			s->data = rec.data;
+			n++;
+		}
+		if (ret == KNOT_ENOENT || ret == KNOT_EMALF) {
+			ret = KNOT_EOK;  /* The end, or a torn tail the next load cuts. */
+		}
+		if (fd >= 0) {
+			close(fd);
+		}
+	}
+	pthread_mutex_unlock(&store->lock);
+	bftdns_stored_sigs_t *list = (ret == KNOT_EOK && n > 0) ? malloc(n * sizeof(*list)) : NULL;
+	if (ret == KNOT_EOK && n > 0 && list == NULL) {
+		ret = KNOT_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		bftdns_stored_sigs_t *s = &ring[(first + i) % max];
+		if (list != NULL) {
+			list[i] = *s;
+		} else {
+			free(s->data);
+		}
+	}
+	free(ring);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	*out = list;
+	*count = (list != NULL) ? n : 0;
+	return KNOT_EOK;
+}
+
+void bftdns_batchstore_free_sigs(bftdns_stored_sigs_t *sigs, size_t count)
+{
+	for (size_t i = 0; sigs != NULL && i < count; i++) {
+		free(sigs[i].data);
+	}
+	free(sigs);
 }

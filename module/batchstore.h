@@ -18,10 +18,24 @@
  * knot.conf asks for it.
  *
  * Files: segments `batches-<first batch, 20 digits>.seg` (0600) in the
- * zone's state directory (statedir.h): the magic "BFTDNSB1", then records
+ * zone's state directory (statedir.h): the magic "BFTDNSB2", then records
  *   u32 length L, u64 batch number (epoch + 1), u32 CRC-32C of the
  *   length, number and bytes, L bytes of the batch,
- * big endian, consecutive batch numbers within a segment.
+ * big endian, consecutive batch numbers within a segment. Between them,
+ * signature records: the signatures threshold signing output for a batch
+ * this replica applied (module/threshold.c), so that after a restart it
+ * can still give them to a peer that catches up on that batch
+ * (tsign_restore(), doc/signing.md "Catch-up"): its peers restarted too
+ * have no shares of it to give, and without them that peer waits for good.
+ *   u32 0x80000000 | L, u64 signing request id, u32 CRC-32C as above, L
+ *   bytes: u8 algorithm, u16 m, u16 digest length D, u16 signature length
+ *   S, m digests of D bytes, m signatures of S bytes (the request's order),
+ * after their batch's record in the same segment, ids growing. Segments
+ * of format 1 ("BFTDNSB1", batches only, before signature records) are
+ * still read; appends always go to a new segment of format 2. The
+ * signatures are not trusted either: the signing core verifies each one
+ * against its digest before keeping it, and a peer that gets one verifies
+ * it against its own digest.
  *
  * Loading (the first open in a process, i.e. after a knotd start) reads
  * every record and trusts none it cannot check: a torn or damaged record
@@ -63,6 +77,12 @@
 #define BFTDNS_BATCHSTORE_SEGMENT_BYTES		(4u << 20)
 /*! A record longer than this is damage, not a batch. */
 #define BFTDNS_BATCHSTORE_RECORD_MAX		(64u << 20)
+/*! Bounds of a signature record (TSIGN_MSGS_MAX, TSIGN_DIGEST_MAX, 8192-bit RSA). */
+#define BFTDNS_BATCHSTORE_SIGS_MAX		256
+#define BFTDNS_BATCHSTORE_DIGEST_MAX		64
+#define BFTDNS_BATCHSTORE_SIG_MAX		1024
+/*! A signing request id's batch is id >> this (tsign_id_make()). */
+#define BFTDNS_BATCHSTORE_ID_POSITION_BITS	16
 
 typedef struct bftdns_batchstore bftdns_batchstore_t;
 
@@ -87,12 +107,25 @@ typedef struct {
 	size_t len;
 } bftdns_stored_batch_t;
 
+/*! The signatures of one signing request (read back: data malloc'ed). */
+typedef struct {
+	uint64_t id;               /*!< tsign_id_make(batch, position). */
+	uint8_t alg;               /*!< DNSSEC algorithm number. */
+	uint16_t count;            /*!< m. */
+	uint16_t digest_len;
+	uint16_t sig_len;
+	const uint8_t *digests;    /*!< m * digest_len bytes. */
+	const uint8_t *sigs;       /*!< m * sig_len bytes, in the digests' order. */
+	uint8_t *data;             /*!< Read back: what the two point into; else NULL. */
+} bftdns_stored_sigs_t;
+
 typedef struct {
 	size_t segments;
 	uint64_t bytes;       /*!< On disk, all segments. */
 	uint64_t first, last; /*!< Batch numbers held; 0, 0: none. */
 	uint64_t appended;    /*!< Batches appended since the store was loaded. */
 	uint64_t appended_bytes; /*!< ... and the bytes written for them. */
+	uint64_t appended_sigs;  /*!< Signature records appended since the load. */
 } bftdns_batchstore_stats_t;
 
 /*!
@@ -129,6 +162,29 @@ int bftdns_batchstore_replay(bftdns_batchstore_t *store, uint64_t position,
                              bftdns_stored_batch_t **out, size_t *count);
 
 void bftdns_batchstore_free(bftdns_stored_batch_t *batches, size_t count);
+
+/*!
+ * Appends the signatures of one request of a batch being applied: after
+ * the batch's record, in the segment being written, ids growing. KNOT_EOK,
+ * KNOT_ENOENT if they cannot go there (the batch was not stored, or is in
+ * an older segment, or the id is not above the last one's: nothing
+ * written, and a restart will not have them), KNOT_EINVAL for a request
+ * beyond the bounds, or a write error (nothing half-written). They go with
+ * their segment (trimmed, forgotten at a stable checkpoint).
+ */
+int bftdns_batchstore_append_sigs(bftdns_batchstore_t *store, const bftdns_stored_sigs_t *sigs,
+                                  const bftdns_batchstore_log_t *log);
+
+/*!
+ * The signature records of the batches a restart replays (the limits'
+ * batches ending at position), the newest max of them, oldest first (out
+ * malloc'ed; free with bftdns_batchstore_free_sigs()). KNOT_EOK (*count 0
+ * if none), or KNOT_ENOMEM / a read error.
+ */
+int bftdns_batchstore_read_sigs(bftdns_batchstore_t *store, uint64_t position, size_t max,
+                                bftdns_stored_sigs_t **out, size_t *count);
+
+void bftdns_batchstore_free_sigs(bftdns_stored_sigs_t *sigs, size_t count);
 
 /*!
  * A stable checkpoint at batch checkpoint: every segment holding only

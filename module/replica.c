@@ -506,10 +506,50 @@ int bftdns_replica_run_core(bftdns_t *ctx)
 	cc.sign_start_id = tsign_id_make(next_seq, 0);
 	cc.sign_catchup_until = tsign_id_make(next_seq + retain, 0);
 
+	/* And the signatures of the batches it applied before the restart
+	 * (batchstore.h), for a peer that catches up on them: when every
+	 * replica restarted since such a batch, no one else has them. As many
+	 * as the signing core keeps (coordinator/core/stack.c). */
+	bftdns_stored_sigs_t *sigs = NULL;
+	size_t sigs_count = 0;
+	bftdns_core_sigs_t *restore = NULL;
+	if (ctx->batchstore != NULL && pos.seq > 0 &&
+	    bftdns_batchstore_read_sigs(ctx->batchstore, pos.seq, 2 * retain, &sigs,
+	                                &sigs_count) != KNOT_EOK) {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "batch store: signatures up to batch "
+		              "%"PRIu64" not read back", pos.seq);
+		sigs_count = 0;
+	}
+	if (sigs_count > 0 && (restore = calloc(sigs_count, sizeof(*restore))) == NULL) {
+		bftdns_batchstore_free_sigs(sigs, sigs_count);
+		sigs = NULL;
+		sigs_count = 0;
+	}
+	/* Only records of this key's algorithm: the core reads digests of its
+	 * size (and verifies every signature before keeping it). */
+	const keys_public_t *pub = (sigs_count > 0 && bftdns_signer_threshold(ctx->signer)) ?
+	                           &bftdns_signer_share(ctx->signer)->pub : NULL;
+	size_t restore_count = 0;
+	for (size_t i = 0; pub != NULL && i < sigs_count; i++) {
+		if (sigs[i].alg != pub->alg->number ||
+		    sigs[i].digest_len != pub->alg->digest_size) {
+			continue;
+		}
+		restore[restore_count++] = (bftdns_core_sigs_t) {
+			.req = { .id = sigs[i].id, .alg = sigs[i].alg, .count = sigs[i].count,
+			         .digests = sigs[i].digests },
+			.sig_len = sigs[i].sig_len, .sigs = sigs[i].sigs,
+		};
+	}
+	cc.sign_restore = restore;
+	cc.sign_restore_count = restore_count;
+
 	bftdns_core_t *core = NULL;
 	ret = bftdns_core_start(&cc, &core);
 	bftdns_history_free(kept, (size_t)count);
 	bftdns_batchstore_free(stored, stored_count);
+	bftdns_batchstore_free_sigs(sigs, sigs_count);
+	free(restore);
 	free(resume);
 	if (ret != BFT_EOK) {
 		return KNOT_ERROR;

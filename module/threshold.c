@@ -23,6 +23,29 @@
 #define THRESHOLD_PROGRESS_MIN	(BFTDNS_REPLICA_SIGN_WAVE * TSIGN_MSGS_MAX)
 
 /*!
+ * Keeps the signatures of one finished request next to its batch
+ * (batchstore.h), so that after a restart this replica can still answer a
+ * peer that catches up on the batch (tsign_restore()). Best effort: one not
+ * stored leaves that peer to the other replicas, as before.
+ */
+static void threshold_store_sigs(bftdns_t *ctx, uint64_t id, uint8_t alg, const uint8_t *digests,
+                                 size_t dsize, size_t m, const uint8_t *sigs, size_t ssize)
+{
+	if (ctx->batchstore == NULL) {
+		return;
+	}
+	bftdns_stored_sigs_t rec = {
+		.id = id, .alg = alg, .count = (uint16_t)m, .digest_len = (uint16_t)dsize,
+		.sig_len = (uint16_t)ssize, .digests = digests, .sigs = sigs,
+	};
+	int ret = bftdns_batchstore_append_sigs(ctx->batchstore, &rec, &ctx->store_log);
+	if (ret != KNOT_EOK && ret != KNOT_ENOENT) {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "batch store: signatures of request %"PRIu64
+		              " not stored (%s)", id, knot_strerror(ret));
+	}
+}
+
+/*!
  * Has the digests (sorted, count of them) signed by the group, as requests
  * from position *position on, and stores the signatures in set. Requests
  * go out in waves of BFTDNS_REPLICA_SIGN_WAVE, signed in parallel.
@@ -81,6 +104,9 @@ static int threshold_sign(bftdns_t *ctx, bftdns_sigset_t *set, uint64_t seq,
 		for (size_t w = 0; w < wave; w++) {
 			int r = bftdns_replica_sign_wait(ctx, ids[w], sigs, sizes[w], ssize);
 			if (r == KNOT_EOK) {
+				threshold_store_sigs(ctx, ids[w], (uint8_t)pub->alg->number,
+				                     digests + firsts[w] * dsize, dsize, sizes[w],
+				                     sigs, ssize);
 				r = bftdns_sigset_fill(set, digests + firsts[w] * dsize, sizes[w], sigs);
 				bftdns_control_count(ctx, 0, BFTDNS_CTR_SIGNING, 0, 1);
 				bftdns_control_count(ctx, 0, BFTDNS_CTR_SIGNATURES, 0, sizes[w]);

@@ -84,6 +84,13 @@ typedef struct {
 	size_t len;
 } bftdns_core_batch_t;
 
+/*! Signatures this replica output before a restart (tsign_restore()). */
+typedef struct {
+	tsign_request_t req;      /*!< Its id, algorithm and digests. */
+	size_t sig_len;
+	const uint8_t *sigs;      /*!< req.count signatures, in digest order. */
+} bftdns_core_sigs_t;
+
 typedef struct {
 	uint16_t n;
 	uint16_t f;
@@ -119,6 +126,11 @@ typedef struct {
 	tsign_mode_t sign_mode;                  /*!< Test-only misbehaviour. */
 	uint64_t sign_start_id;                  /*!< tsign_conf_t.start_id. */
 	uint64_t sign_catchup_until;             /*!< tsign_conf_t.catchup_until. */
+	/*! Requests finished before a restart, oldest first, ids below
+	 *  sign_start_id: given to tsign_restore() before it starts (one that
+	 *  is refused is logged and skipped). Only read during bftdns_core_start(). */
+	const bftdns_core_sigs_t *sign_restore;
+	size_t sign_restore_count;
 	/* Production: state transfer (member MUX_XFER) when xfer_store or
 	 * xfer_verify is set (xfer.h; both are called on the core thread).
 	 * Inputs: bftdns_core_submit_to(MUX_XFER, xfer_input_encode()),

@@ -149,8 +149,35 @@ int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len)
 	return BFT_EOK;
 }
 
+/* Signatures of batches applied before the restart, for peers catching up
+ * on them (tsign_restore()). One that is refused (damaged, not verifying,
+ * beyond the bounds) only leaves that request unanswered, as before. */
+static void core_stack_restore_sigs(bftdns_core_t *core)
+{
+	tsign_t *ts = mux_member(core->proto, MUX_TSIGN);
+	if (ts == NULL || core->conf.sign_restore_count == 0) {
+		return;
+	}
+	size_t refused = 0;
+	for (size_t i = 0; i < core->conf.sign_restore_count; i++) {
+		const bftdns_core_sigs_t *s = &core->conf.sign_restore[i];
+		int ret = tsign_restore(ts, &s->req, s->sig_len, s->sigs);
+		if (ret != BFT_EOK && ret != BFT_ESPACE) {
+			refused++;
+			bft_log(&core->conf.log, LOG_WARNING, "stored signatures of request %llu "
+			        "not used: %s", (unsigned long long)s->req.id, bft_strerror(ret));
+		}
+	}
+	tsign_stats_t st;
+	tsign_stats(ts, &st);
+	bft_log(&core->conf.log, LOG_INFO, "signatures of %llu requests finished before the "
+	        "restart kept for peers catching up (%zu stored, %zu refused)",
+	        (unsigned long long)st.restored, core->conf.sign_restore_count, refused);
+}
+
 int core_stack_resume(bftdns_core_t *core, char *why, size_t why_len)
 {
+	core_stack_restore_sigs(core);
 	abc_t *abc = mux_member(core->proto, MUX_ABC);
 	if (core->conf.resume_at) {
 		if (core->conf.resume_count > 0) {

@@ -189,6 +189,7 @@ typedef struct {
 	uint64_t late_ignored;     /*!< Messages for forgotten instances. */
 	uint64_t msgs_sent;        /*!< Messages put in steps. */
 	uint64_t bytes_sent;       /*!< Their bytes, times their targets. */
+	uint64_t restored;         /*!< Finished requests given back (tsign_restore()). */
 } tsign_stats_t;
 
 int tsign_create(const bft_params_t *params, tsign_t **out);
@@ -201,6 +202,28 @@ void tsign_destroy(tsign_t *ts);
  * active_max requests are unfinished (back-pressure).
  */
 int tsign_start(tsign_t *ts, const tsign_request_t *req, bft_step_t *step);
+
+/*!
+ * Gives back a request this replica finished before a restart, with its
+ * count signatures of sig_len bytes (the output's, in the request's digest
+ * order; the driver keeps them durably, module/batchstore.h): it is kept
+ * as a finished instance, so that a peer that catches up on that batch and
+ * sends RESEND gets SIGS, as if this process had signed it. A replica
+ * restarted after a batch has no shares of it to give (its dry-run digests
+ * are of a zone state it no longer has), so without this a peer behind
+ * that batch waits for good when every peer restarted since.
+ *
+ * Only before the first tsign_start() and only for ids below
+ * conf->start_id (never in place of a request this process starts);
+ * BFT_EINVAL otherwise, or for a bad algorithm, count or sig_len, or a
+ * signature that does not verify for its digest (bytes from disk are not
+ * trusted; receivers verify forwarded signatures against their own digests
+ * too, so a wrong one would only be rejected there). BFT_EEXIST if id is
+ * kept already. Bounded like finished requests (keep_max,
+ * keep_bytes_max): the oldest kept goes, or BFT_ESPACE if that would be
+ * this one. Give them oldest first.
+ */
+int tsign_restore(tsign_t *ts, const tsign_request_t *req, size_t sig_len, const uint8_t *sigs);
 
 /*! The ops view's input: an encoded request (tsign_request_encode). */
 int tsign_handle_input(tsign_t *ts, const uint8_t *input, size_t len,
