@@ -23,6 +23,14 @@
 #    2 equal offers), so it catches up; without the store nobody would keep
 #    them. Two UPDATEs later all four converge, the counter is right, no
 #    UPDATE is applied twice.
+# 3b. The same with an UPDATE that changes the zone while replica 4 is
+#    down, then kill -9 of replicas 1, 2, 3 and a restart of all four:
+#    replica 4 catches up on the batch, whose RRSIGs it signs again with
+#    the group, and every peer restarted since that batch, so none has a
+#    share of it to give (its digests are of a zone state they no longer
+#    have). They give it the signatures they stored with the batch
+#    (batchstore.h signature records, tsign_restore()): it converges with
+#    them. Without the stored signatures it waits for good.
 # 4. The same with UPDATEs while replica 3 is down until stable
 #    checkpoints removed what it lacks from every store: its peers answer
 #    GONE and it logs that it needs a state transfer; 1, 2, 4 go on. (What
@@ -194,10 +202,7 @@ log "replica 3 killed and restarted: $line"
 # meanwhile, and a checkpoint removes only segments wholly at or before it
 # (the current one just ends), so the others' stores still hold the batch.
 # Its prerequisite fails (NXRRSET on every replica, the zone unchanged):
-# a batch that changes nothing needs no signature, since a replica that
-# restarted does not take part again in the threshold signing of a batch
-# it applied before (its signing instances start after its position), so
-# a missed batch with a change would wait for shares for ever (open).
+# a batch that changes nothing needs no signature (one that does is 3b's).
 kill9 3
 rc=$(KNSUPDATE_TIMEOUT=60 knsupdate_rc "${CLUSTER_DNS_PORT[2]}" "prereq yxrrset counter.example.com. TXT \"nope\"
 update add never.example.com. 300 A 192.0.2.1")
@@ -229,6 +234,35 @@ no_redelivery
 log "replica 3 behind (the others at batch $behind), all 4 killed, replica 1's store torn: replica 3" \
 	"took the batches from 2 and 4's stores ($(grep -Eo '[0-9]+ batches taken from peers[^,]*' "$TMP/replica-3/knot.log" | tail -n 1)); two UPDATEs later all converge, counter 68"
 
+# --- 3b. A missed batch with a change: its signatures from the peers' stores --
+# One UPDATE, as in 3 (the peers' stores keep the batch).
+kill9 4
+update 69 "${CLUSTER_DNS_PORT[1]}"
+wait_for 300 cluster_same_zone "$TMP/phase3b-a" 1 2 3 || fail "replicas 1, 2, 3 differ"
+behind=$(status_value 1 last-batch)
+for i in 1 2 3; do
+	kill9 "$i"
+done
+restart 1 2 3 4
+# restored I: how many signing requests replica I's last start kept from its store.
+restored() {
+	grep -Eo 'signatures of [0-9]+ requests finished before the restart' 		"$TMP/replica-$1/knot.log" | tail -n 1 | grep -Eo '[0-9]+' | head -n 1
+}
+for i in 1 2 3; do
+	[ "$(restored "$i")" -gt 0 ] ||
+		fail "replica $i kept no stored signatures at its restart: '$(restored "$i")'"
+done
+caught_up4() { [ "$(status_value 4 last-batch)" -ge "$behind" ]; }
+wait_for 300 caught_up4 ||
+	fail "replica 4 is at batch $(status_value 4 last-batch), not $behind: it did not get the signatures of the batch it missed ($(grep -c 'waits for signature shares' "$TMP/replica-4/knot.log") 'waits for signature shares' lines)"
+cluster_wait_all_links 300
+update 70 "${CLUSTER_DNS_PORT[4]}"
+wait_for 600 converged "$TMP/phase3b" ||
+	{ cluster_wait_same_zone "$TMP/phase3b" 1; fail "no convergence after replica 4 caught up"; }
+check_counter 70
+no_redelivery
+log "replica 4 behind (the others at batch $behind, a change), 1-3 killed and restarted with" 	"$(restored 1), $(restored 2), $(restored 3) stored signing requests: replica 4 caught up," 	"all converge, counter 70"
+
 # --- 4. Behind a stable checkpoint: GONE, a state transfer is needed ---------
 # UPDATEs while replica 3 is down until the stable checkpoints formed by 1,
 # 2 and 4 removed the first batch it lacks from all their stores. After all four restart,
@@ -244,9 +278,9 @@ gc_past() {
 		[ "$(first_stored "$i")" -gt $(($1 + 1)) ] || return 1
 	done
 }
-k=69
+k=71
 while ! gc_past "$p3"; do
-	[ "$k" -le 100 ] || fail "32 UPDATEs, and the stores of 1, 2, 4 still hold batch $((p3 + 1))"
+	[ "$k" -le 102 ] || fail "32 UPDATEs, and the stores of 1, 2, 4 still hold batch $((p3 + 1))"
 	update "$k" "${CLUSTER_DNS_PORT[$(( k % 2 == 0 ? 2 : 4 ))]}"
 	k=$((k + 1))
 done
@@ -259,6 +293,6 @@ wait_log "$TMP/replica-3/knot.log" 'needs a state transfer' 600 ||
 	fail "replica 3 (behind the others' stable checkpoint) did not learn that it needs a state transfer"
 update "$k" "${CLUSTER_DNS_PORT[1]}"
 wait_for 600 cluster_same_zone "$TMP/phase4" 1 2 4 || fail "replicas 1, 2, 4 differ after the restart"
-log "replica 3 behind the stable checkpoint ($((k - 69)) UPDATEs while it was down): $(grep -Eo 'this replica is at batch [0-9]+, but [0-9]+ peers no longer keep it' "$TMP/replica-3/knot.log" | tail -n 1); replicas 1, 2, 4 go on"
+log "replica 3 behind the stable checkpoint ($((k - 71)) UPDATEs while it was down): $(grep -Eo 'this replica is at batch [0-9]+, but [0-9]+ peers no longer keep it' "$TMP/replica-3/knot.log" | tail -n 1); replicas 1, 2, 4 go on"
 cluster_stop
 log "PASS"

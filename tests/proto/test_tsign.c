@@ -450,6 +450,112 @@ static void test_keep(void)
 	group_free(&g);
 }
 
+/* tsign_restore(): a replica restarted after finishing requests gets their
+ * signatures back and answers a catching-up peer's RESEND with SIGS; what
+ * it is given is checked (ids, sizes, every signature) and bounded. */
+static void test_restore(void)
+{
+	group_t g;
+	group_make(&g, SHOUP_STRATEGY_OPTTE);
+	g.conf[0].catchup_until = 100;
+	group_start(&g);
+	/* Nodes 1 and 2 finish ids 1..3; node 1's outputs are kept. */
+	uint8_t kept[4][1024];
+	size_t sig_len = 0;
+	for (uint64_t id = 1; id <= 3; id++) {
+		sent_t a = { 0 }, b = { 0 };
+		CHECK_EQ(start(g.ts[1], id, (unsigned)id, &a), BFT_EOK);
+		CHECK_EQ(start(g.ts[2], id, (unsigned)id, &b), BFT_EOK);
+		CHECK_EQ(deliver(g.ts[1], 2, b.data[0], b.len[0], NULL), BFT_EOK);
+		CHECK(output_valid(id, (unsigned)id));
+		uint64_t out_id;
+		uint16_t count;
+		const uint8_t *sigs;
+		CHECK_EQ(tsign_output_decode(bft_step_output_data(&step, 0), step.outputs[0].len,
+		                             &out_id, &count, &sig_len, &sigs), BFT_EOK);
+		CHECK(sig_len <= 1024);
+		memcpy(kept[id], sigs, sig_len);
+		sent_free(&a);
+		sent_free(&b);
+	}
+
+	/* Node 1 restarts after id 3: start_id 10, room for two finished. */
+	tsign_destroy(g.ts[1]);
+	g.conf[1].start_id = 10;
+	g.conf[1].keep_max = 2;
+	bft_params_t params = { .n = N, .f = F, .self = 1, .conf = &g.conf[1] };
+	CHECK_EQ(tsign_create(&params, &g.ts[1]), BFT_EOK);
+	tsign_t *ts = g.ts[1];
+
+	/* Refused, changing nothing: an id it may start, bad sizes, an unknown
+	 * algorithm, a damaged signature, a signature of another digest. */
+	tsign_request_t req = request(10, 2);
+	CHECK_EQ(tsign_restore(ts, &req, sig_len, kept[2]), BFT_EINVAL);
+	req = request(1, 1);
+	CHECK_EQ(tsign_restore(ts, &req, sig_len - 1, kept[1]), BFT_EINVAL);
+	CHECK_EQ(tsign_restore(ts, NULL, sig_len, kept[1]), BFT_EINVAL);
+	CHECK_EQ(tsign_restore(ts, &req, sig_len, NULL), BFT_EINVAL);
+	req.count = 0;
+	CHECK_EQ(tsign_restore(ts, &req, sig_len, kept[1]), BFT_EINVAL);
+	req = request(1, 1);
+	req.alg = 99;
+	CHECK_EQ(tsign_restore(ts, &req, sig_len, kept[1]), BFT_EINVAL);
+	req = request(1, 1);
+	uint8_t damaged[1024];
+	memcpy(damaged, kept[1], sig_len);
+	damaged[sig_len / 2] ^= 0x01;
+	CHECK_EQ(tsign_restore(ts, &req, sig_len, damaged), BFT_EINVAL);
+	req = request(1, 2);  /* id 1's signature, another request's digest */
+	CHECK_EQ(tsign_restore(ts, &req, sig_len, kept[1]), BFT_EINVAL);
+	CHECK(!tsign_finished(ts, 1));
+
+	/* Kept like finished requests: the oldest goes beyond keep_max. */
+	for (uint64_t id = 1; id <= 3; id++) {
+		req = request(id, (unsigned)id);
+		CHECK_EQ(tsign_restore(ts, &req, sig_len, kept[id]), BFT_EOK);
+	}
+	CHECK(!tsign_finished(ts, 1) && tsign_finished(ts, 2) && tsign_finished(ts, 3));
+	req = request(1, 1);
+	CHECK_EQ(tsign_restore(ts, &req, sig_len, kept[1]), BFT_ESPACE);
+	req = request(2, 2);
+	CHECK_EQ(tsign_restore(ts, &req, sig_len, kept[2]), BFT_EEXIST);
+	tsign_stats_t st;
+	tsign_stats(ts, &st);
+	CHECK_EQ(st.restored, 3);
+
+	/* Node 0 catches up on id 3 (RESEND): the restored node 1 answers with
+	 * SIGS, which finish it. */
+	sent_t s = { 0 }, a = { 0 };
+	CHECK_EQ(start(g.ts[0], 3, 3, &s), BFT_EOK);
+	CHECK(s.count >= 1 && s.data[0][0] == TSIGN_MSG_SHARES && (s.data[0][9] & TSIGN_FLAG_RESEND));
+	CHECK_EQ(deliver(ts, 0, s.data[0], s.len[0], &a), BFT_EOK);
+	int sigs = sent_find(&a, TSIGN_MSG_SIGS);
+	CHECK(sigs >= 0 && a.to[sigs] == 0x1);
+	CHECK_EQ(deliver(g.ts[0], 1, a.data[sigs], a.len[sigs], NULL), BFT_EOK);
+	CHECK(output_valid(3, 3));
+	sent_free(&a);
+	sent_free(&s);
+
+	/* A RESEND for a restored id with other digests is a mismatch, not answered. */
+	group_t h;
+	group_make(&h, SHOUP_STRATEGY_OPTTE);
+	h.conf[0].catchup_until = 100;
+	group_start(&h);
+	CHECK_EQ(start(h.ts[0], 2, 0, &s), BFT_EOK);
+	CHECK_EQ(deliver(ts, 0, s.data[0], s.len[0], &a), BFT_EOK);
+	CHECK_EQ(sent_find(&a, TSIGN_MSG_SIGS), -1);
+	CHECK_EQ(faults_of(0, TSIGN_FAULT_MISMATCH), 1);
+	sent_free(&a);
+	sent_free(&s);
+	group_free(&h);
+
+	/* Once it started a request, nothing more is restored. */
+	CHECK_EQ(start(ts, 10, 0, NULL), BFT_EOK);
+	req = request(1, 1);
+	CHECK_EQ(tsign_restore(ts, &req, sig_len, kept[1]), BFT_EINVAL);
+	group_free(&g);
+}
+
 /* Duplicates, equivocation, a different request, a misplaced PROOF_REQ, garbage. */
 static void test_faults(void)
 {
@@ -733,6 +839,7 @@ int main(void)
 	test_early_and_forward();
 	test_window();
 	test_keep();
+	test_restore();
 	test_faults();
 	test_forged_sigs();
 	test_optproof_fallback();
