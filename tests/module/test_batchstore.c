@@ -16,6 +16,9 @@
  * only if they end at the position; a stable checkpoint removes the
  * segments at or before it, and under endless appends the files stay
  * within the limits; segment files are 0600; a second open shares.
+ * Signature records: stored after their batch only, read back (the newest,
+ * up to the position), cut and checked like batches, removed with their
+ * segments; a format 1 segment is still read.
  */
 
 #include <dirent.h>
@@ -29,6 +32,7 @@
 
 #include "libknot/errcode.h"
 #include "module/batchstore.h"
+#include "module/crc32c.h"
 #include "tests/common/check.h"
 
 static char dir[] = "/tmp/test_batchstore.XXXXXX";
@@ -279,6 +283,154 @@ static void test_limits_and_gc(void)
 	bftdns_batchstore_close(store);
 }
 
+/* Signature record of request id: m = 2, 32-byte digests, 128-byte
+ * signatures, their bytes made from id. */
+static bftdns_stored_sigs_t sigs_make(uint64_t id, uint8_t *buf)
+{
+	for (size_t i = 0; i < 2 * (32 + 128); i++) {
+		buf[i] = (uint8_t)(id * 7 + i);
+	}
+	return (bftdns_stored_sigs_t) { .id = id, .alg = 8, .count = 2, .digest_len = 32,
+	                                .sig_len = 128, .digests = buf, .sigs = buf + 64 };
+}
+
+static uint64_t sig_id(uint64_t batch, uint32_t position)
+{
+	return batch << BFTDNS_BATCHSTORE_ID_POSITION_BITS | position;
+}
+
+static void append_sigs(bftdns_batchstore_t *store, uint64_t id, int want)
+{
+	uint8_t buf[2 * (32 + 128)];
+	bftdns_stored_sigs_t rec = sigs_make(id, buf);
+	CHECK_EQ(bftdns_batchstore_append_sigs(store, &rec, &logger), want);
+}
+
+/* read_sigs at position, max: the records of ids[0..count), each as appended. */
+static void check_sigs(bftdns_batchstore_t *store, uint64_t position, size_t max,
+                       const uint64_t *ids, size_t count)
+{
+	bftdns_stored_sigs_t *got = NULL;
+	size_t n = 99;
+	CHECK_EQ(bftdns_batchstore_read_sigs(store, position, max, &got, &n), KNOT_EOK);
+	CHECK_EQ(n, count);
+	uint8_t buf[2 * (32 + 128)];
+	for (size_t i = 0; i < n && i < count; i++) {
+		bftdns_stored_sigs_t want = sigs_make(ids[i], buf);
+		CHECK(got[i].id == ids[i] && got[i].alg == 8 && got[i].count == 2 &&
+		      got[i].digest_len == 32 && got[i].sig_len == 128 &&
+		      memcmp(got[i].digests, want.digests, 64) == 0 &&
+		      memcmp(got[i].sigs, want.sigs, 256) == 0);
+	}
+	bftdns_batchstore_free_sigs(got, n);
+}
+
+static void remove_segments(void);
+
+/* Signature records (batchstore.h): after their batch, read back after a
+ * reopen, cut with their batches, checked like batches, gone with their
+ * segments; format 1 segments still read. */
+static void test_sigs(void)
+{
+	remove_segments();
+	bftdns_batchstore_t *store = open_at(0, &limits);
+	for (uint64_t b = 1; b <= 3; b++) {
+		append_range(store, b, b);
+		append_sigs(store, sig_id(b, 0), KNOT_EOK);
+		append_sigs(store, sig_id(b, 1), KNOT_EOK);
+	}
+	/* Not next to a stored batch, not growing, beyond the bounds. */
+	append_sigs(store, sig_id(5, 0), KNOT_ENOENT);
+	append_sigs(store, sig_id(3, 1), KNOT_ENOENT);
+	uint8_t buf[2 * (32 + 128)];
+	bftdns_stored_sigs_t bad = sigs_make(sig_id(3, 2), buf);
+	bad.count = 0;
+	CHECK_EQ(bftdns_batchstore_append_sigs(store, &bad, &logger), KNOT_EINVAL);
+	bad = sigs_make(sig_id(3, 2), buf);
+	bad.sig_len = BFTDNS_BATCHSTORE_SIG_MAX + 1;
+	CHECK_EQ(bftdns_batchstore_append_sigs(store, &bad, &logger), KNOT_EINVAL);
+	bftdns_batchstore_stats_t st;
+	bftdns_batchstore_stats(store, &st);
+	CHECK_EQ(st.appended_sigs, 6);
+
+	const uint64_t all[] = { sig_id(1, 0), sig_id(1, 1), sig_id(2, 0), sig_id(2, 1),
+	                         sig_id(3, 0), sig_id(3, 1) };
+	check_sigs(store, 3, 100, all, 6);
+	check_sigs(store, 3, 4, all + 2, 4);   /* the newest max */
+	check_sigs(store, 2, 100, all, 4);     /* none after the position */
+	check_replay(store, 3, 1);             /* batches skip them */
+	bftdns_batchstore_close(store);
+
+	/* Reloaded as they were; at a lower position, cut with their batch. */
+	warnings = 0;
+	store = open_at(3, &limits);
+	CHECK_EQ(warnings, 0);
+	check_sigs(store, 3, 100, all, 6);
+	check_replay(store, 3, 1);
+	bftdns_batchstore_close(store);
+	store = open_at(2, &limits);
+	check_sigs(store, 2, 100, all, 4);
+	/* Batch 3 again, one record; a flipped byte in it is cut at the load. */
+	append_range(store, 3, 3);
+	append_sigs(store, sig_id(3, 0), KNOT_EOK);
+	bftdns_batchstore_close(store);
+	char path[512];
+	newest_segment(path, sizeof(path));
+	flip_last_byte(path);
+	warnings = 0;
+	last_log[0] = '\0';
+	store = open_at(3, &limits);
+	CHECK_EQ(warnings, 1);
+	CHECK(strstr(last_log, "CRC mismatch") != NULL);
+	check_sigs(store, 3, 100, all, 4);
+	check_replay(store, 3, 1);
+
+	/* A stable checkpoint takes them with their segments. */
+	append_range(store, 4, 4);
+	CHECK(bftdns_batchstore_forget(store, 4, &logger) > 0);
+	check_sigs(store, 4, 100, NULL, 0);
+	bftdns_batchstore_close(store);
+
+	/* A format 1 segment (batches only) is read; appends go on in format 2. */
+	remove_segments();
+	snprintf(path, sizeof(path), "%s/batches-%020u.seg", dir, 1u);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	uint8_t batch[512], hdr[16];
+	size_t len = batch_make(1, 21, batch);
+	memset(hdr, 0, sizeof(hdr));
+	hdr[3] = (uint8_t)len;
+	hdr[11] = 1;
+	uint32_t crc = bftdns_crc32c(bftdns_crc32c(0, hdr, 12), batch, len);
+	for (int i = 0; i < 4; i++) {
+		hdr[12 + i] = (uint8_t)(crc >> (24 - 8 * i));
+	}
+	CHECK(fd >= 0 && write(fd, "BFTDNSB1", 8) == 8 && write(fd, hdr, 16) == 16 &&
+	      write(fd, batch, len) == (ssize_t)len);
+	close(fd);
+	warnings = 0;
+	store = open_at(1, &limits);
+	CHECK_EQ(warnings, 0);
+	check_replay(store, 1, 1);
+	append_range(store, 2, 2);
+	append_sigs(store, sig_id(2, 0), KNOT_EOK);
+	check_sigs(store, 2, 100, all + 2, 1);
+	bftdns_batchstore_close(store);
+}
+
+static void remove_segments(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[600];
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	}
+	if (d != NULL) closedir(d);
+}
+
 static void cleanup(void)
 {
 	DIR *d = opendir(dir);
@@ -303,6 +455,7 @@ int main(void)
 	test_append_reload();
 	test_damage();
 	test_limits_and_gc();
+	test_sigs();
 	cleanup();
 	return check_result("test_batchstore");
 }
