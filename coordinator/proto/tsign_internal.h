@@ -18,6 +18,7 @@
  *               requests answering late peers
  * tsign_msg.c   the wire format
  * tsign_request.c  request and output encodings, names
+ * tsign_restore.c  finished requests given back after a restart
  */
 
 #pragma once
