@@ -49,6 +49,7 @@ typedef struct {
 	uint64_t first;
 	uint64_t last;
 	uint64_t bytes;       /*!< File size. */
+	uint64_t sig_bytes;   /*!< ...of which signature records. */
 } segment_t;
 
 struct bftdns_batchstore {
@@ -412,6 +413,7 @@ static int store_load_segment(bftdns_batchstore_t *store, uint64_t first, uint64
 			free(rec.data);
 			if (rec.is_sigs) {
 				seg.bytes += STORE_RECORD_HDR + rec.len;
+				seg.sig_bytes += STORE_RECORD_HDR + rec.len;
 				continue;
 			}
 			const uint64_t seq = rec.number;
@@ -523,6 +525,9 @@ int bftdns_batchstore_open(const char *dir, uint64_t position,
 	if (store->limits.segment_bytes == 0) {
 		store->limits.segment_bytes = BFTDNS_BATCHSTORE_SEGMENT_BYTES;
 	}
+	if (store->limits.sig_bytes == 0) {
+		store->limits.sig_bytes = BFTDNS_BATCHSTORE_SIG_BYTES;
+	}
 	pthread_mutex_init(&store->lock, NULL);
 	int ret = store_load(store, position, log);
 	if (ret != KNOT_EOK) {
@@ -600,18 +605,24 @@ static int store_roll(bftdns_batchstore_t *store, uint64_t first)
 	return KNOT_EOK;
 }
 
-/*! Removes the oldest segments the newer ones make unnecessary for a restart. */
+/*!
+ * Removes the oldest segments the newer ones make unnecessary for a restart:
+ * their batches within the limits, and their signature records within
+ * limits.sig_bytes (more than the signing core keeps is of no use).
+ */
 static size_t store_trim(bftdns_batchstore_t *store)
 {
 	size_t removed = 0;
 	while (store->seg_count > 1) {
 		const segment_t *newest = &store->segs[store->seg_count - 1];
-		uint64_t batches = 0, bytes = 0;
+		uint64_t batches = 0, bytes = 0, sig_bytes = 0;
 		for (size_t i = 1; i < store->seg_count; i++) {
-			bytes += store->segs[i].bytes;
+			bytes += store->segs[i].bytes - store->segs[i].sig_bytes;
+			sig_bytes += store->segs[i].sig_bytes;
 		}
 		batches = newest->last - store->segs[1].first + 1;
-		if (batches < store->limits.batches && bytes < store->limits.bytes) {
+		if (batches < store->limits.batches && bytes < store->limits.bytes &&
+		    sig_bytes < store->limits.sig_bytes) {
 			break;
 		}
 		segment_remove(store, 0);
@@ -895,6 +906,8 @@ int bftdns_batchstore_append_sigs(bftdns_batchstore_t *store, const bftdns_store
 		store->last_sigs = sigs->id;
 		cur->bytes += sizeof(hdr) + len;
 		store->appended_sigs++;
+		cur->sig_bytes += sizeof(hdr) + len;
+		(void)store_trim(store);
 	}
 	pthread_mutex_unlock(&store->lock);
 	return ret;

@@ -57,7 +57,10 @@
  * BFTDNS_BATCHSTORE_SEGMENT_BYTES bytes, and at each stable checkpoint.
  * The oldest segment goes once the others hold what a restart replays (the
  * limits: what the broadcast keeps in memory, ABC_RETAIN_DEFAULT batches,
- * ABC_RETAIN_BYTES_MAX), and every segment holding only batches at or
+ * ABC_RETAIN_BYTES_MAX, and signature records up to what the signing core
+ * keeps, BFTDNS_BATCHSTORE_SIG_BYTES; so a batch with more signatures than
+ * that, a whole-zone pass of a large zone, shortens what the store keeps),
+ * and every segment holding only batches at or
  * before the latest stable checkpoint goes at once (forget()): a peer
  * behind the checkpoint needs a state transfer, and GONE tells it so.
  *
@@ -81,6 +84,9 @@
 #define BFTDNS_BATCHSTORE_SIGS_MAX		256
 #define BFTDNS_BATCHSTORE_DIGEST_MAX		64
 #define BFTDNS_BATCHSTORE_SIG_MAX		1024
+/*! Signature records kept at least (TSIGN_KEEP_BYTES_DEFAULT, what the
+ *  signing core keeps: more is of no use after a restart). */
+#define BFTDNS_BATCHSTORE_SIG_BYTES		(32u << 20)
 /*! A signing request id's batch is id >> this (tsign_id_make()). */
 #define BFTDNS_BATCHSTORE_ID_POSITION_BITS	16
 
@@ -98,6 +104,7 @@ typedef struct {
 	uint64_t bytes;       /*!< Their bytes (ABC_RETAIN_BYTES_MAX). */
 	uint32_t segment_batches;  /*!< 0: BFTDNS_BATCHSTORE_SEGMENT_BATCHES. */
 	uint64_t segment_bytes;    /*!< 0: BFTDNS_BATCHSTORE_SEGMENT_BYTES. */
+	uint64_t sig_bytes;        /*!< Signature records; 0: BFTDNS_BATCHSTORE_SIG_BYTES. */
 } bftdns_batchstore_limits_t;
 
 /*! A batch read back (data malloc'ed). */

@@ -31,7 +31,12 @@
 static void threshold_store_sigs(bftdns_t *ctx, uint64_t id, uint8_t alg, const uint8_t *digests,
                                  size_t dsize, size_t m, const uint8_t *sigs, size_t ssize)
 {
-	if (ctx->batchstore == NULL) {
+	/* A batch with more signatures than the signing core keeps (a
+	 * whole-zone pass of a large zone) cannot be served whole to a peer
+	 * after a restart anyway: its requests beyond that are not written. */
+	uint32_t position = (uint32_t)(id & ((1u << TSIGN_ID_POSITION_BITS) - 1));
+	if (ctx->batchstore == NULL ||
+	    (uint64_t)(position + 1) * TSIGN_MSGS_MAX * ssize > BFTDNS_BATCHSTORE_SIG_BYTES) {
 		return;
 	}
 	bftdns_stored_sigs_t rec = {

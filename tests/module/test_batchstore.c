@@ -415,6 +415,22 @@ static void test_sigs(void)
 	append_sigs(store, sig_id(2, 0), KNOT_EOK);
 	check_sigs(store, 2, 100, all + 2, 1);
 	bftdns_batchstore_close(store);
+
+	/* Signature records are bounded on their own (sig_bytes): older
+	 * segments go, though the batches alone would stay. */
+	remove_segments();
+	bftdns_batchstore_limits_t small = limits;
+	small.sig_bytes = 3000;  /* about 8 records of 343 bytes */
+	store = open_at(0, &small);
+	for (uint64_t b = 1; b <= 35; b++) {
+		append_range(store, b, b);
+		append_sigs(store, sig_id(b, 0), KNOT_EOK);
+	}
+	bftdns_batchstore_stats(store, &st);
+	CHECK(st.first == 21 && st.last == 35 && st.segments == 2);
+	const uint64_t newest[] = { sig_id(21, 0), sig_id(22, 0), sig_id(23, 0) };
+	check_sigs(store, 23, 100, newest, 3);
+	bftdns_batchstore_close(store);
 }
 
 static void remove_segments(void)
