@@ -131,6 +131,9 @@ typedef struct {
 	 *  is refused is logged and skipped). Only read during bftdns_core_start(). */
 	const bftdns_core_sigs_t *sign_restore;
 	size_t sign_restore_count;
+	bool sign_all;                           /*!< Every replica signs every request
+	                                              (tsign_conf_t.designated off). */
+	uint32_t sign_help_delay_ms;             /*!< tsign_conf_t.help_delay_ms; 0: default. */
 	/* Production: state transfer (member MUX_XFER) when xfer_store or
 	 * xfer_verify is set (xfer.h; both are called on the core thread).
 	 * Inputs: bftdns_core_submit_to(MUX_XFER, xfer_input_encode()),

@@ -43,6 +43,8 @@
 /*! ...and at most this long (ms) on inputs, after the first. */
 #define CORE_INPUTS_BUDGET_MS	20
 #define CORE_LOCAL_PER_LOOP	4096
+/* The protocol's periodic time input (mux_tick()): well below tsign's help delay. */
+#define CORE_TICK_MS		50
 
 /*! epoll data: what an fd is, which one, and its generation (stale events are ignored). */
 enum { CORE_EV_WAKE = 1, CORE_EV_LISTEN, CORE_EV_LINK, CORE_EV_PENDING };
@@ -93,6 +95,7 @@ struct bftdns_core {
 	uint64_t now_ms;                    /*!< CLOCK_MONOTONIC: timers, links. */
 	uint64_t wall_ms;                   /*!< CLOCK_REALTIME: the protocol's env.now_ms. */
 	bft_nodeset_t more;                 /*!< Links to serve again without waiting. */
+	uint64_t next_tick_ms;              /*!< Next mux_tick() (monotonic). */
 	/* The production stack (stack.c). */
 	bool production;
 	coin_public_t coin_pub;
@@ -131,6 +134,8 @@ int core_drive_input(bftdns_core_t *core, const uint8_t *data, size_t len);
 void core_drive_message(void *ctx, bft_node_t from, const uint8_t *data, size_t len);
 /*! Handles up to CORE_LOCAL_PER_LOOP self-addressed messages; true if more wait. */
 bool core_drive_local(bftdns_core_t *core);
+/*! The protocol's periodic time input (production: mux_tick()), when due. */
+void core_drive_tick(bftdns_core_t *core);
 void core_drive_free_local(bftdns_core_t *core);
 
 /* stack.c */

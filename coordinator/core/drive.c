@@ -172,6 +172,19 @@ void core_drive_message(void *ctx, bft_node_t from, const uint8_t *data, size_t 
 	drive_message(core, from, data, len);
 }
 
+void core_drive_tick(bftdns_core_t *core)
+{
+	if (!core->production || core->now_ms < core->next_tick_ms) {
+		return;
+	}
+	core->next_tick_ms = core->now_ms + CORE_TICK_MS;
+	bft_env_t env = drive_env(core);
+	int ret = mux_tick(core->proto, &env, &core->step);
+	if (drive_check(core, ret, "a tick") == BFT_EOK) {
+		drive_apply(core);
+	}
+}
+
 bool core_drive_local(bftdns_core_t *core)
 {
 	for (unsigned i = 0; i < CORE_LOCAL_PER_LOOP && core->local_head != NULL; i++) {

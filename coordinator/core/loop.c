@@ -318,6 +318,9 @@ static int loop_timeout(const bftdns_core_t *core, bool busy)
 		return 0;
 	}
 	uint64_t next = bft_timers_next(&core->timers, NULL);
+	if (core->production && core->next_tick_ms < next) {
+		next = core->next_tick_ms;
+	}
 	if (next <= core->now_ms) {
 		return 0;
 	}
@@ -340,6 +343,7 @@ static void loop_once(bftdns_core_t *core, bool *busy)
 		}
 	}
 	loop_timers(core);
+	core_drive_tick(core);
 	bool inputs_left = loop_inputs(core);
 	bool local_left = core_drive_local(core);
 	for (bft_node_t i = 0; i < core->conf.n; i++) {

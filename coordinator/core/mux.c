@@ -150,6 +150,22 @@ int mux_start(mux_t *mux, const bft_env_t *env, bft_step_t *step)
 	return ret;
 }
 
+int mux_tick(mux_t *mux, const bft_env_t *env, bft_step_t *step)
+{
+	assert(mux != NULL && step != NULL);
+	int ret = BFT_EOK;
+	for (unsigned i = 0; ret == BFT_EOK && i < mux->count; i++) {
+		mux_slot_t *slot = &mux->slots[i];
+		if (slot->conf.tick == NULL) {
+			continue;
+		}
+		ret = slot->conf.tick(slot->proto, env, &mux->scratch);
+		int lifted = mux_lift(mux, slot, step);
+		ret = ret != BFT_EOK ? ret : lifted;
+	}
+	return ret;
+}
+
 int mux_handle_input(mux_t *mux, const uint8_t *input, size_t len,
                      const bft_env_t *env, bft_step_t *step)
 {

@@ -65,6 +65,8 @@ typedef struct {
 	const void *conf;                /*!< Its bft_params_t.conf; must outlive the mux. */
 	/*! Optional: run once by mux_start() (abc: announce its epoch). */
 	int (*start)(void *proto, const bft_env_t *env, bft_step_t *step);
+	/*! Optional: run by mux_tick() (tsign: requests overdue for help). */
+	int (*tick)(void *proto, const bft_env_t *env, bft_step_t *step);
 } mux_member_t;
 
 /*! bft_params_t.conf of the mux (required); copied at create. */
@@ -79,6 +81,8 @@ int mux_create(const bft_params_t *params, mux_t **out);
 void mux_destroy(mux_t *mux);
 /*! Runs every member's start hook (once, before the first input or message). */
 int mux_start(mux_t *mux, const bft_env_t *env, bft_step_t *step);
+/*! Runs every member's tick hook: the driver's periodic time input. */
+int mux_tick(mux_t *mux, const bft_env_t *env, bft_step_t *step);
 int mux_handle_input(mux_t *mux, const uint8_t *input, size_t len,
                      const bft_env_t *env, bft_step_t *step);
 int mux_handle_message(mux_t *mux, bft_node_t from, const uint8_t *msg, size_t len,

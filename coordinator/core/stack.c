@@ -38,6 +38,13 @@ static int stack_start_restarted(void *proto, const bft_env_t *env, bft_step_t *
 	return abc_start(proto, true, env, step);
 }
 
+/* Signing requests whose designated signers were not enough in time ask
+ * for help (tsign.h): the driver's time reaches tsign through this. */
+static int stack_tick_tsign(void *proto, const bft_env_t *env, bft_step_t *step)
+{
+	return tsign_tick(proto, env, step);
+}
+
 static int stack_coin(bftdns_core_t *core, char *why, size_t why_len)
 {
 	const bftdns_core_conf_t *c = &core->conf;
@@ -128,10 +135,13 @@ int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len)
 			.pub = c->sign_pub, .secrets = c->sign_secret, .secret_count = 1,
 			.strategy = c->sign_strategy, .mode = c->sign_mode,
 			.start_id = c->sign_start_id, .catchup_until = c->sign_catchup_until,
+			.designated = c->sign_all ? TSIGN_DESIGNATED_OFF : TSIGN_DESIGNATED_ON,
+			.help_delay_ms = c->sign_help_delay_ms,
 			.keep_max = (keep > TSIGN_KEEP_DEFAULT) ? keep : TSIGN_KEEP_DEFAULT,
 		};
 		core->mux_conf.members[core->mux_conf.count++] = (mux_member_t){
 			.id = MUX_TSIGN, .ops = &tsign_ops, .conf = &core->tsign_conf,
+			.tick = stack_tick_tsign,
 		};
 	}
 	if (c->xfer_store != NULL || c->xfer_verify != NULL) {

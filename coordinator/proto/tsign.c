@@ -43,10 +43,15 @@ static int conf_fill(tsign_conf_t *conf)
 	if (conf->future_bytes_max == 0) {
 		conf->future_bytes_max = TSIGN_FUTURE_BYTES_DEFAULT;
 	}
+	if (conf->help_delay_ms == 0) {
+		conf->help_delay_ms = TSIGN_HELP_DELAY_DEFAULT;
+	}
 	bool strategy_ok = conf->strategy == SHOUP_STRATEGY_BASIC ||
 	                   conf->strategy == SHOUP_STRATEGY_OPTPROOF ||
 	                   conf->strategy == SHOUP_STRATEGY_OPTTE;
-	if (!strategy_ok || (unsigned)conf->mode >= TSIGN_MODES ||
+	bool designated_ok = conf->designated == TSIGN_DESIGNATED_ON ||
+	                     conf->designated == TSIGN_DESIGNATED_OFF;
+	if (!strategy_ok || !designated_ok || (unsigned)conf->mode >= TSIGN_MODES ||
 	    conf->msgs_max > TSIGN_MSGS_MAX || conf->active_max > TSIGN_ACTIVE_MAX ||
 	    conf->keep_max > TSIGN_KEEP_MAX || conf->future_msgs_max > TSIGN_FUTURE_MSGS_MAX) {
 		return BFT_EINVAL;
@@ -302,6 +307,59 @@ static int early_replay(tsign_t *ts, tsign_inst_t *inst, const tsign_early_t *li
 	return BFT_EOK;
 }
 
+/* Takes the time from env, if it brings one. */
+static void clock_take(tsign_t *ts, const bft_env_t *env)
+{
+	if (env != NULL) {
+		ts->now_ms = env->now_ms;
+		ts->clocked = true;
+	}
+}
+
+/*
+ * Requests unfinished help_delay_ms after they started ask for help. A
+ * request started without a time starts its delay at the first time we
+ * get. next_check_ms keeps this to one comparison between deadlines.
+ */
+static int overdue_check(tsign_t *ts, bft_step_t *step)
+{
+	if (!ts->clocked || ts->active_count == 0 || ts->now_ms < ts->next_check_ms ||
+	    ts->conf.designated == TSIGN_DESIGNATED_OFF) {
+		return BFT_EOK;
+	}
+	uint64_t next = UINT64_MAX;
+	for (uint32_t i = 0; i < ts->inst_cap; i++) {
+		tsign_inst_t *inst = &ts->insts[i];
+		if (inst->state != TSIGN_INST_ACTIVE || inst->overdue) {
+			continue;
+		}
+		if (!inst->clocked) {
+			inst->clocked = true;
+			inst->start_ms = ts->now_ms;
+		}
+		uint64_t due = inst->start_ms + ts->conf.help_delay_ms;
+		if (ts->now_ms < due) {
+			next = due < next ? due : next;
+			continue;
+		}
+		int ret = tsign_inst_on_overdue(ts, inst, step);
+		if (ret != BFT_EOK) {
+			return ret;
+		}
+	}
+	ts->next_check_ms = next;
+	return BFT_EOK;
+}
+
+int tsign_tick(tsign_t *ts, const bft_env_t *env, bft_step_t *step)
+{
+	assert(ts != NULL && step != NULL);
+	clock_take(ts, env);
+	int ret = overdue_check(ts, step);
+	insts_trim(ts);
+	return ret;
+}
+
 int tsign_start(tsign_t *ts, const tsign_request_t *req, bft_step_t *step)
 {
 	if (ts == NULL || req == NULL || step == NULL || id_is_old(ts, req->id)) {
@@ -322,6 +380,8 @@ int tsign_start(tsign_t *ts, const tsign_request_t *req, bft_step_t *step)
 	ts->active_count++;
 	ts->stats.started++;
 	inst->resend = ts->lost && req->id <= ts->lost_max;
+	uint64_t due = inst->clocked ? inst->start_ms + ts->conf.help_delay_ms : ts->now_ms;
+	ts->next_check_ms = due < ts->next_check_ms ? due : ts->next_check_ms;
 
 	tsign_early_t *early = early_take(ts, req->id);
 	ret = early_replay(ts, inst, early, step);
@@ -342,7 +402,9 @@ int tsign_handle_input(tsign_t *ts, const uint8_t *input, size_t len,
 	if (tsign_request_decode(input, len, ts->conf.msgs_max, &req) != BFT_EOK) {
 		return BFT_EINVAL;  /* our own apply path's bytes */
 	}
-	return tsign_start(ts, &req, step);
+	clock_take(ts, env);
+	int ret = tsign_start(ts, &req, step);
+	return ret == BFT_EOK ? overdue_check(ts, step) : ret;
 }
 
 int tsign_handle_message(tsign_t *ts, bft_node_t from, const uint8_t *msg, size_t len,
@@ -358,6 +420,11 @@ int tsign_handle_message(tsign_t *ts, bft_node_t from, const uint8_t *msg, size_
 		ts->stats.late_ignored++;
 		return BFT_EOK;
 	}
+	clock_take(ts, env);
+	int ret = overdue_check(ts, step);
+	if (ret != BFT_EOK) {
+		return ret;
+	}
 	tsign_msg_t decoded;
 	if (tsign_msg_decode(&ts->sizes, msg, len, &decoded) != BFT_EOK) {
 		bft_step_fault(step, from, BFT_FAULT_MALFORMED);
@@ -369,7 +436,7 @@ int tsign_handle_message(tsign_t *ts, bft_node_t from, const uint8_t *msg, size_
 	}
 	tsign_inst_t *inst = inst_find(ts, decoded.id);
 	if (inst != NULL) {
-		int ret = route(ts, inst, from, &decoded, step);
+		ret = route(ts, inst, from, &decoded, step);
 		insts_trim(ts);
 		return ret;
 	}

@@ -18,8 +18,11 @@
  * change, signed together:
  *
  *   input request(id, alg, d_1..d_m)
- *       x_j = EMSA-PKCS1-v1_5(d_j); own shares of all x_j -> SHARES to all
- *   on SHARES: feed each share to the collector of its x_j (shoup.h)
+ *       x_j = EMSA-PKCS1-v1_5(d_j); if we are in D(id): own shares of all
+ *       x_j -> SHARES to all
+ *   on SHARES: feed each share to the collector of its x_j (shoup.h);
+ *       a collector that has heard every member of D(id) (or blamed it)
+ *       and is not done -> HELP (below)
  *   OPTPROOF: a collector says NEED_PROOFS -> PROOF_REQ to all, and our
  *       own shares of those x_j with proofs -> SHARES to all; a replica
  *       that gets PROOF_REQ sends its shares with proofs to all (once)
@@ -27,6 +30,37 @@
  *       peer that was not seen finishing (a SIGS from it)
  *   on SIGS: each signature is used only if it verifies (RSA signatures
  *       are unique: a valid one is THE signature)
+ *
+ * Designated signers. k = f + 1 shares make a signature, and a share costs
+ * far more than combining (a modular exponentiation by a secret of the
+ * modulus' size), so only the f + 1 replicas of D(id) = { (b + p + j) mod n
+ * : j = 0..f }, b and p the batch and position of id (tsign_id_make),
+ * compute and send their shares at input; D rotates with the id, so the
+ * work spreads over all replicas, and every replica derives the same D.
+ * Every replica still collects and combines on its own: with D honest a
+ * request costs one round, and (f + 1)/n of the shares it cost before.
+ * A replica asks for help, and helps, when D is not enough:
+ *   stuck: a collector not done although every member of D sent a share
+ *       or was blamed (a bad share: OPTTE's combination failed, BASIC's
+ *       proof did not verify), or the request is unfinished help_delay_ms
+ *       after it started here (a silent or crashed member of D, or one
+ *       that equivocated so that only some finish) -> our own shares of
+ *       those messages to all (if not sent yet), and HELP for them to all
+ *       (once per message)
+ *   on HELP: our shares of the messages named -> SHARES to all, each
+ *       message's share computed and sent at most once (with its proof
+ *       under BASIC); a finished replica answers with SIGS, once
+ *   OPTPROOF: NEED_PROOFS is itself the evidence; PROOF_REQ already makes
+ *       every replica, designated or not, send its proven shares.
+ * A faulty peer's HELPs can only make us compute our shares of a request,
+ * which is what every replica did before D existed: the work stays bounded
+ * by one share (and one proof) per message per request. Safety never
+ * depends on the delay (every signature is verified, and unique); the
+ * delay only decides when liveness stops relying on D. Time comes in as
+ * env->now_ms, at every call and through tsign_tick(), which the driver
+ * calls periodically; with env NULL the delay counts from the first call
+ * that brings a time. conf->designated = TSIGN_DESIGNATED_OFF makes every
+ * replica sign every request at input (D is everyone), as before.
  *
  * Instances: ids grow with every input. Messages for ids not started yet
  * are kept (bounded per sender) if at most conf->window ids ahead of the
@@ -59,7 +93,8 @@
  * must be configured explicitly; the default is honest.
  *
  * The core reads no clock and no randomness (shares and proofs are
- * deterministic, coordinator/crypto/shoup.h): env may be NULL.
+ * deterministic, coordinator/crypto/shoup.h): env may be NULL (then the
+ * help delay only runs from calls that bring a time).
  */
 
 #pragma once
@@ -88,6 +123,8 @@
 #define TSIGN_FUTURE_MSGS_DEFAULT	64
 #define TSIGN_FUTURE_BYTES_DEFAULT	(4u << 20)
 #define TSIGN_KEEP_BYTES_DEFAULT	(32u << 20)
+/*! Default of tsign_conf_t.help_delay_ms: a few rounds under load. */
+#define TSIGN_HELP_DELAY_DEFAULT	500
 /*! Answers to one peer's RESENDs for one request (see above). */
 #define TSIGN_RESEND_ANSWERS		8
 /*! Hard bounds of the same. */
@@ -115,6 +152,12 @@ const char *tsign_mode_name(tsign_mode_t mode);
 /*! Parses a mode name; BFT_EINVAL if unknown. */
 int tsign_mode_parse(const char *name, tsign_mode_t *out);
 
+/*! Who signs at input (see "Designated signers" above). */
+typedef enum {
+	TSIGN_DESIGNATED_ON = 0,   /*!< The f + 1 of D(id); the default. */
+	TSIGN_DESIGNATED_OFF,      /*!< Every replica, every request. */
+} tsign_designated_t;
+
 /*!
  * bft_params_t.conf (required). Read at create; pub and secrets must
  * outlive the instance.
@@ -137,6 +180,9 @@ typedef struct {
 	                                       always kept); 0: default. */
 	uint32_t future_msgs_max;         /*!< Early messages kept per sender; 0: default. */
 	uint32_t future_bytes_max;        /*!< Their bytes per sender; 0: default. */
+	tsign_designated_t designated;    /*!< The same on every replica. */
+	uint32_t help_delay_ms;           /*!< Unfinished this long: help and ask for it;
+	                                       0: TSIGN_HELP_DELAY_DEFAULT. */
 } tsign_conf_t;
 
 /*! One signing request: m digests of alg, digests[j * digest_size ...]. */
@@ -153,6 +199,12 @@ typedef struct {
  * (position below 2^TSIGN_ID_POSITION_BITS, batch below 2^48).
  */
 uint64_t tsign_id_make(uint64_t batch, uint32_t position);
+
+/*!
+ * True if node is one of the f + 1 designated signers of request id among
+ * n replicas (see above); the same on every replica.
+ */
+bool tsign_designated(uint16_t n, uint16_t f, uint64_t id, bft_node_t node);
 
 /*! Bytes of an encoded request (the ops view's input); 0 if req is bad. */
 size_t tsign_request_size(const tsign_request_t *req);
@@ -179,6 +231,9 @@ typedef struct {
 	uint64_t finished;         /*!< Requests output. */
 	uint64_t finished_by_sigs; /*!< ...with at least one forwarded signature. */
 	uint64_t shares_made;      /*!< Own shares computed without a proof. */
+	uint64_t help_shares;      /*!< Of shares_made and proofs_made: outside D(id). */
+	uint64_t help_requests;    /*!< HELP messages sent. */
+	uint64_t helps_answered;   /*!< Peers' HELPs that made us send shares or SIGS. */
 	uint64_t proofs_made;      /*!< Own shares computed with a proof. */
 	uint64_t proof_requests;   /*!< PROOF_REQ messages sent. */
 	uint64_t sigs_sent;        /*!< SIGS messages sent (forward or answer). */
@@ -230,6 +285,11 @@ int tsign_handle_input(tsign_t *ts, const uint8_t *input, size_t len,
                        const bft_env_t *env, bft_step_t *step);
 int tsign_handle_message(tsign_t *ts, bft_node_t from, const uint8_t *msg, size_t len,
                          const bft_env_t *env, bft_step_t *step);
+/*!
+ * The driver's periodic call (any period below help_delay_ms): requests
+ * unfinished help_delay_ms after they started ask for help (see above).
+ */
+int tsign_tick(tsign_t *ts, const bft_env_t *env, bft_step_t *step);
 /*! Never: signing is a service. */
 bool tsign_terminated(const tsign_t *ts);
 /*! True if no request is unfinished. */

@@ -83,6 +83,15 @@ int tsign_inst_open(tsign_t *ts, tsign_inst_t *inst, const tsign_request_t *req)
 	}
 	inst->state = TSIGN_INST_ACTIVE;
 	inst->id = req->id;
+	for (bft_node_t i = 0; i < ts->params.n; i++) {
+		if (ts->conf.designated == TSIGN_DESIGNATED_OFF ||
+		    tsign_designated(ts->params.n, ts->params.f, req->id, i)) {
+			inst->dset |= bft_nodeset_one(i);
+		}
+	}
+	inst->designated = bft_nodeset_has(inst->dset, ts->params.self);
+	inst->clocked = ts->clocked;
+	inst->start_ms = ts->now_ms;
 	tsign_request_digest(req, inst->rdigest);
 	return BFT_EOK;
 }
@@ -105,6 +114,7 @@ static int inst_sign_own(tsign_t *ts, tsign_inst_t *inst, uint16_t idx, bool pro
 	} else {
 		ts->stats.shares_made++;
 	}
+	ts->stats.help_shares += !inst->designated;
 	return BFT_EOK;
 }
 
@@ -145,13 +155,27 @@ static void inst_add_share(tsign_inst_t *inst, uint16_t idx, bft_node_t from,
 	}
 }
 
+/* Our own share of idx into our collector: once, and again with its proof
+ * when OPTPROOF's fallback waits for proven shares. */
+static void inst_feed_own(tsign_t *ts, tsign_inst_t *inst, uint16_t idx, tsign_blame_t *blame,
+                          tsign_bits_t *need)
+{
+	bool proven = tsign_bits_has(&inst->own_proven, idx);
+	if (tsign_bits_has(&inst->fed, idx) && !(proven && inst->cols[idx].proofs_requested)) {
+		return;
+	}
+	tsign_bits_set(&inst->fed, idx);
+	inst_add_share(inst, idx, ts->params.self, &inst->own[idx], blame, need);
+}
+
 /*
  * Our proven shares of the messages in which go to every peer, once per
  * message, and into our own collectors that are waiting for proven shares
- * (OPTPROOF after its fallback; the others take them when they fall back).
+ * (OPTPROOF after its fallback) or do not have our share yet (we are not
+ * in D). A collector may fall back on our share: need says which.
  */
 static int inst_give_proofs(tsign_t *ts, tsign_inst_t *inst, const tsign_bits_t *which,
-                            tsign_blame_t *blame)
+                            tsign_blame_t *blame, tsign_bits_t *need)
 {
 	tsign_bits_t todo;
 	tsign_bits_minus(&todo, which, &inst->proofs_sent);
@@ -167,24 +191,22 @@ static int inst_give_proofs(tsign_t *ts, tsign_inst_t *inst, const tsign_bits_t 
 		}
 	}
 	tsign_bits_add(&inst->proofs_sent, &todo);
-	tsign_bits_t unused = { { 0 } };
 	for (uint16_t idx = 0; idx < inst->m; idx++) {
-		if (tsign_bits_has(&todo, idx) && inst->cols[idx].proofs_requested) {
-			inst_add_share(inst, idx, ts->params.self, &inst->own[idx], blame, &unused);
+		if (tsign_bits_has(&todo, idx)) {
+			inst_feed_own(ts, inst, idx, blame, need);
 		}
 	}
-	assert(tsign_bits_count(&unused) == 0);  /* NEED_PROOFS comes once, before */
 	return BFT_EOK;
 }
 
 /* inst_give_proofs, then the new proven shares to every peer. */
 static int inst_send_proofs(tsign_t *ts, tsign_inst_t *inst, const tsign_bits_t *which,
-                            tsign_blame_t *blame, bft_step_t *step)
+                            tsign_blame_t *blame, tsign_bits_t *need, bft_step_t *step)
 {
 	tsign_bits_t todo;
 	tsign_bits_minus(&todo, which, &inst->proofs_sent);
-	int ret = inst_give_proofs(ts, inst, which, blame);
-	if (ret != BFT_EOK || tsign_bits_count(&todo) == 0) {
+	int ret = inst_give_proofs(ts, inst, which, blame, need);
+	if (ret != BFT_EOK || tsign_bits_count(&todo) == 0 || ts->others == 0) {
 		return ret;
 	}
 	return tsign_send_shares(ts, inst, &todo, true, ts->others, step);
@@ -200,45 +222,146 @@ static int inst_fall_back(tsign_t *ts, tsign_inst_t *inst, const tsign_bits_t *n
 	tsign_bits_minus(&ask, need, &inst->requested);
 	if (tsign_bits_count(&ask) > 0) {
 		tsign_bits_add(&inst->requested, &ask);
-		int ret = tsign_send_proof_req(ts, inst, &ask, step);
+		int ret = tsign_send_proof_req(ts, inst, TSIGN_MSG_PROOF_REQ, &ask, step);
 		if (ret != BFT_EOK) {
 			return ret;
 		}
 	}
-	return inst_send_proofs(ts, inst, need, blame, step);
+	/* Every collector in need is in its fallback now: ours go in proven,
+	 * and none of them says NEED_PROOFS again. */
+	tsign_bits_t unused = { { 0 } };
+	int ret = inst_send_proofs(ts, inst, need, blame, &unused, step);
+	assert(tsign_bits_count(&unused) == 0);
+	return ret;
+}
+
+/*
+ * Our shares of the messages in which that have not gone out yet (with
+ * proofs under BASIC; under OPTPROOF the ones in a fallback went out with
+ * their proofs already): computed, sent to all, fed to our collectors.
+ */
+static int inst_give_shares(tsign_t *ts, tsign_inst_t *inst, const tsign_bits_t *which,
+                            tsign_blame_t *blame, tsign_bits_t *need, bft_step_t *step)
+{
+	bool proofs = ts->conf.strategy == SHOUP_STRATEGY_BASIC;
+	if (proofs) {
+		return inst_send_proofs(ts, inst, which, blame, need, step);
+	}
+	tsign_bits_t todo;
+	tsign_bits_minus(&todo, which, &inst->shares_sent);
+	tsign_bits_minus(&todo, &todo, &inst->proofs_sent);
+	if (tsign_bits_count(&todo) == 0) {
+		return BFT_EOK;
+	}
+	for (uint16_t idx = 0; idx < inst->m; idx++) {
+		if (tsign_bits_has(&todo, idx)) {
+			int ret = inst_sign_own(ts, inst, idx, false);
+			if (ret != BFT_EOK) {
+				return ret;
+			}
+		}
+	}
+	tsign_bits_add(&inst->shares_sent, &todo);
+	if (ts->others != 0) {
+		int ret = tsign_send_shares(ts, inst, &todo, false, ts->others, step);
+		if (ret != BFT_EOK) {
+			return ret;
+		}
+	}
+	for (uint16_t idx = 0; idx < inst->m; idx++) {
+		if (tsign_bits_has(&todo, idx)) {
+			inst_feed_own(ts, inst, idx, blame, need);
+		}
+	}
+	return BFT_EOK;
+}
+
+/*
+ * The messages D was not enough for: the collector has a share from every
+ * member of D, or blamed it, and no signature (a bad share); every one not
+ * done if the request is overdue (a silent member). OPTPROOF's fallback
+ * asks everyone for proofs already, so those are left to it.
+ */
+static void inst_stuck(const tsign_t *ts, const tsign_inst_t *inst, tsign_bits_t *out)
+{
+	*out = (tsign_bits_t){ { 0 } };
+	if (ts->conf.designated == TSIGN_DESIGNATED_OFF) {
+		return;
+	}
+	uint32_t d = 0;
+	for (bft_node_t i = 0; i < ts->params.n; i++) {
+		d |= bft_nodeset_has(inst->dset, i) ? player_bit(i) : 0;
+	}
+	for (uint16_t idx = 0; idx < inst->m; idx++) {
+		const shoup_collector_t *col = &inst->cols[idx];
+		if (tsign_bits_has(&inst->done, idx) || col->proofs_requested) {
+			continue;
+		}
+		if (inst->overdue || ((col->seen | col->faulty) & d) == d) {
+			tsign_bits_set(out, idx);
+		}
+	}
+}
+
+/*
+ * After an event: OPTPROOF's fallback where a collector needs it, help
+ * where D was not enough (our shares, and HELP to all, once per message),
+ * then the blame, then the output if every collector is done. Each pass
+ * grows requested or help_asked, so this ends.
+ */
+static int inst_progress(tsign_t *ts, tsign_inst_t *inst, tsign_bits_t *need,
+                         tsign_blame_t *blame, bft_step_t *step)
+{
+	int ret = BFT_EOK;
+	for (unsigned pass = 0; ret == BFT_EOK && pass < 4; pass++) {
+		if (tsign_bits_count(need) > 0) {
+			ret = inst_fall_back(ts, inst, need, blame, step);
+			*need = (tsign_bits_t){ { 0 } };
+			continue;
+		}
+		tsign_bits_t stuck;
+		inst_stuck(ts, inst, &stuck);
+		tsign_bits_minus(&stuck, &stuck, &inst->help_asked);
+		if (tsign_bits_count(&stuck) == 0) {
+			break;
+		}
+		tsign_bits_add(&inst->help_asked, &stuck);
+		ret = inst_give_shares(ts, inst, &stuck, blame, need, step);
+		if (ret == BFT_EOK && ts->others != 0) {
+			ret = tsign_send_proof_req(ts, inst, TSIGN_MSG_HELP, &stuck, step);
+		}
+	}
+	assert(ret != BFT_EOK || tsign_bits_count(need) == 0);
+	tsign_blame_report(blame, step);
+	return ret == BFT_EOK ? tsign_inst_try_finish(ts, inst, step) : ret;
 }
 
 int tsign_inst_begin(tsign_t *ts, tsign_inst_t *inst, bft_step_t *step)
 {
 	assert(inst->state == TSIGN_INST_ACTIVE);
-	bool proofs = ts->conf.strategy == SHOUP_STRATEGY_BASIC;
+	if (!inst->designated) {
+		/* D signs; we collect, and help only if it is not enough. */
+		return BFT_EOK;
+	}
 	tsign_bits_t all;
 	tsign_bits_all(&all, inst->m);
-	for (uint16_t idx = 0; idx < inst->m; idx++) {
-		int ret = inst_sign_own(ts, inst, idx, proofs);
-		if (ret != BFT_EOK) {
-			return ret;
-		}
-	}
-	if (ts->others != 0) {
-		int ret = tsign_send_shares(ts, inst, &all, proofs, ts->others, step);
-		if (ret != BFT_EOK) {
-			return ret;
-		}
-	}
-	if (proofs) {
-		inst->proofs_sent = all;
-	}
 	tsign_blame_t blame = { 0 };
 	tsign_bits_t need = { { 0 } };
-	for (uint16_t idx = 0; idx < inst->m; idx++) {
-		inst_add_share(inst, idx, ts->params.self, &inst->own[idx], &blame, &need);
-	}
+	int ret = inst_give_shares(ts, inst, &all, &blame, &need, step);
 	/* Our true shares come first (peers' early shares are fed after
 	 * them), so nobody is blamed and no combination has failed yet. */
 	assert(blame.invalid == 0 && blame.equivocation == 0);
 	assert(tsign_bits_count(&need) == 0);
-	return tsign_inst_try_finish(ts, inst, step);
+	return ret == BFT_EOK ? tsign_inst_try_finish(ts, inst, step) : ret;
+}
+
+int tsign_inst_on_overdue(tsign_t *ts, tsign_inst_t *inst, bft_step_t *step)
+{
+	assert(inst->state == TSIGN_INST_ACTIVE && !inst->overdue);
+	inst->overdue = true;
+	tsign_blame_t blame = { 0 };
+	tsign_bits_t need = { { 0 } };
+	return inst_progress(ts, inst, &need, &blame, step);
 }
 
 /* A RESEND from a peer that may have lost our shares: at most
@@ -252,11 +375,12 @@ static int inst_answer_resend(tsign_t *ts, tsign_inst_t *inst, bft_node_t from,
 	}
 	inst->resend_answers[from]++;
 	ts->stats.resends++;
-	tsign_bits_t all;
-	tsign_bits_all(&all, inst->m);
+	/* What we sent, and only that: outside D we may have no shares. */
+	tsign_bits_t plain;
+	tsign_bits_minus(&plain, &inst->shares_sent, &inst->proofs_sent);
 	int ret = BFT_EOK;
-	if (ts->conf.strategy != SHOUP_STRATEGY_BASIC) {
-		ret = tsign_send_shares(ts, inst, &all, false, one, step);
+	if (tsign_bits_count(&plain) > 0) {
+		ret = tsign_send_shares(ts, inst, &plain, false, one, step);
 	}
 	if (ret == BFT_EOK && tsign_bits_count(&inst->proofs_sent) > 0) {
 		ret = tsign_send_shares(ts, inst, &inst->proofs_sent, true, one, step);
@@ -289,26 +413,43 @@ static int inst_on_shares(tsign_t *ts, tsign_inst_t *inst, bft_node_t from,
 		}
 	}
 	shoup_share_clear(&share);
-	int ret = BFT_EOK;
-	if (tsign_bits_count(&need) > 0) {
-		ret = inst_fall_back(ts, inst, &need, &blame, step);
+	return inst_progress(ts, inst, &need, &blame, step);
+}
+
+static void msg_indexes(const tsign_t *ts, const tsign_msg_t *msg, tsign_bits_t *which)
+{
+	*which = (tsign_bits_t){ { 0 } };
+	for (uint16_t i = 0; i < msg->count; i++) {
+		tsign_bits_set(which, tsign_msg_index(&ts->sizes, msg, i));
 	}
-	tsign_blame_report(&blame, step);
-	return ret == BFT_EOK ? tsign_inst_try_finish(ts, inst, step) : ret;
 }
 
 static int inst_on_proof_req(tsign_t *ts, tsign_inst_t *inst, bft_node_t from,
                              const tsign_msg_t *msg, bft_step_t *step)
 {
 	assert(ts->conf.strategy == SHOUP_STRATEGY_OPTPROOF);
-	tsign_bits_t which = { { 0 } };
-	for (uint16_t i = 0; i < msg->count; i++) {
-		tsign_bits_set(&which, tsign_msg_index(&ts->sizes, msg, i));
-	}
+	tsign_bits_t which;
+	msg_indexes(ts, msg, &which);
 	tsign_blame_t blame = { 0 };
-	int ret = inst_send_proofs(ts, inst, &which, &blame, step);
-	tsign_blame_report(&blame, step);
-	return ret == BFT_EOK ? tsign_inst_try_finish(ts, inst, step) : ret;
+	tsign_bits_t need = { { 0 } };
+	int ret = inst_send_proofs(ts, inst, &which, &blame, &need, step);
+	return ret == BFT_EOK ? inst_progress(ts, inst, &need, &blame, step) : ret;
+}
+
+/* D was not enough for a peer: our shares of what it names. Each share is
+ * computed and sent at most once, so HELPs repeated (or lied) cost us no
+ * more than signing at input did before D (tsign.h). */
+static int inst_on_help(tsign_t *ts, tsign_inst_t *inst, const tsign_msg_t *msg,
+                        bft_step_t *step)
+{
+	tsign_bits_t which;
+	msg_indexes(ts, msg, &which);
+	tsign_blame_t blame = { 0 };
+	tsign_bits_t need = { { 0 } };
+	uint64_t sent = ts->stats.msgs_sent;
+	int ret = inst_give_shares(ts, inst, &which, &blame, &need, step);
+	ts->stats.helps_answered += ts->stats.msgs_sent != sent;
+	return ret == BFT_EOK ? inst_progress(ts, inst, &need, &blame, step) : ret;
 }
 
 /* Forwarded signatures: each one is used only if it verifies. */
@@ -354,6 +495,7 @@ int tsign_inst_on_message(tsign_t *ts, tsign_inst_t *inst, bft_node_t from,
 	case TSIGN_MSG_SHARES:    return inst_on_shares(ts, inst, from, msg, step);
 	case TSIGN_MSG_PROOF_REQ: return inst_on_proof_req(ts, inst, from, msg, step);
 	case TSIGN_MSG_SIGS:      return inst_on_sigs(ts, inst, from, msg, step);
+	case TSIGN_MSG_HELP:      return inst_on_help(ts, inst, msg, step);
 	}
 	assert(0 && "decode returned an unknown kind");
 	return BFT_EINVAL;

@@ -97,12 +97,20 @@ typedef struct {
 	uint16_t m;
 	uint8_t rdigest[TSIGN_RDIGEST_LEN];
 	bool resend;                    /*!< Our SHARES carry RESEND. */
+	bft_nodeset_t dset;             /*!< D(id): who signs at input (all if designated is off). */
+	bool designated;                /*!< We are in dset. */
+	bool clocked;                   /*!< start_ms is a time from env. */
+	bool overdue;                   /*!< Unfinished help_delay_ms after start_ms. */
+	uint64_t start_ms;
 	/* ACTIVE: m of each. */
 	shoup_collector_t *cols;
 	shoup_share_t *own;             /*!< Our true shares (has_proof once proven). */
 	tsign_bits_t own_proven;
 	tsign_bits_t proofs_sent;       /*!< Our proven shares went to all. */
 	tsign_bits_t requested;         /*!< We asked all for proofs. */
+	tsign_bits_t shares_sent;       /*!< Our shares went to all (with proofs under BASIC). */
+	tsign_bits_t fed;               /*!< Our share is in our collector. */
+	tsign_bits_t help_asked;        /*!< We sent HELP for these. */
 	tsign_bits_t done;              /*!< The collector has the signature. */
 	bool used_sigs;                 /*!< A forwarded signature finished one. */
 	/* Both states. */
@@ -145,6 +153,9 @@ struct tsign {
 	size_t early_bytes[BFT_NODES_MAX];
 	uint8_t *scratch;               /*!< Entries of a message being built. */
 	size_t scratch_cap;
+	bool clocked;                   /*!< now_ms came from an env. */
+	uint64_t now_ms;                /*!< The latest env->now_ms. */
+	uint64_t next_check_ms;         /*!< No request becomes overdue before this. */
 	tsign_stats_t stats;
 };
 
@@ -162,8 +173,10 @@ void tsign_blame_report(const tsign_blame_t *blame, bft_step_t *step);
 int tsign_inst_open(tsign_t *ts, tsign_inst_t *inst, const tsign_request_t *req);
 /*! Frees everything; inst becomes FREE. */
 void tsign_inst_release(tsign_inst_t *inst);
-/*! Our shares of every message: computed, sent, fed to our collectors. */
+/*! In D: our shares of every message computed, sent, fed to our collectors. */
 int tsign_inst_begin(tsign_t *ts, tsign_inst_t *inst, bft_step_t *step);
+/*! Unfinished help_delay_ms after it started: ask for help (may finish it). */
+int tsign_inst_on_overdue(tsign_t *ts, tsign_inst_t *inst, bft_step_t *step);
 /*! A decoded message for an ACTIVE inst (may finish it). */
 int tsign_inst_on_message(tsign_t *ts, tsign_inst_t *inst, bft_node_t from,
                           const tsign_msg_t *msg, bft_step_t *step);
@@ -178,9 +191,9 @@ int tsign_send(tsign_t *ts, bft_nodeset_t to, const uint8_t *hdr, size_t hdr_len
 /*! Our shares of the messages in which, with proofs or not, to `to` (mode applied). */
 int tsign_send_shares(tsign_t *ts, tsign_inst_t *inst, const tsign_bits_t *which,
                       bool proofs, bft_nodeset_t to, bft_step_t *step);
-/*! PROOF_REQ for the messages in which, to every peer. */
-int tsign_send_proof_req(tsign_t *ts, tsign_inst_t *inst, const tsign_bits_t *which,
-                         bft_step_t *step);
+/*! PROOF_REQ (or HELP) for the messages in which, to every peer. */
+int tsign_send_proof_req(tsign_t *ts, tsign_inst_t *inst, tsign_kind_t kind,
+                         const tsign_bits_t *which, bft_step_t *step);
 /*! SIGS of a FINISHED inst to `to`. */
 int tsign_send_sigs(tsign_t *ts, tsign_inst_t *inst, bft_nodeset_t to, bft_step_t *step);
 /*! A message for a FINISHED inst: answered with SIGS where a peer needs them. */

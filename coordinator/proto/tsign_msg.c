@@ -24,7 +24,8 @@ void tsign_sizes_init(tsign_sizes_t *sizes, unsigned bits, uint16_t msgs_max)
 
 static bool kind_valid(uint8_t kind)
 {
-	return kind == TSIGN_MSG_SHARES || kind == TSIGN_MSG_PROOF_REQ || kind == TSIGN_MSG_SIGS;
+	return kind == TSIGN_MSG_SHARES || kind == TSIGN_MSG_PROOF_REQ || kind == TSIGN_MSG_SIGS ||
+	       kind == TSIGN_MSG_HELP;
 }
 
 size_t tsign_entry_size(const tsign_sizes_t *sizes, tsign_kind_t kind, uint8_t flags)
@@ -34,6 +35,7 @@ size_t tsign_entry_size(const tsign_sizes_t *sizes, tsign_kind_t kind, uint8_t f
 		return 2 + sizes->value_len +
 		       ((flags & TSIGN_FLAG_PROOFS) ? sizes->z_len + TSIGN_C_LEN : 0);
 	case TSIGN_MSG_PROOF_REQ:
+	case TSIGN_MSG_HELP:
 		return 2;
 	case TSIGN_MSG_SIGS:
 		return sizes->value_len;
@@ -46,7 +48,8 @@ static size_t header_size(tsign_kind_t kind)
 {
 	switch (kind) {
 	case TSIGN_MSG_SHARES:    return 1 + 8 + 1 + TSIGN_RDIGEST_LEN + 2 + 2;
-	case TSIGN_MSG_PROOF_REQ: return 1 + 8 + 2 + 2;
+	case TSIGN_MSG_PROOF_REQ:
+	case TSIGN_MSG_HELP:      return 1 + 8 + 2 + 2;
 	case TSIGN_MSG_SIGS:      return 1 + 8 + 2;
 	}
 	assert(0 && "unknown kind");
@@ -78,7 +81,7 @@ static bool msg_fields_valid(const tsign_sizes_t *sizes, const tsign_msg_t *msg)
 	if (msg->kind == TSIGN_MSG_SIGS) {
 		return msg->flags == 0 && msg->count == msg->m;
 	}
-	if (msg->kind == TSIGN_MSG_PROOF_REQ && msg->flags != 0) {
+	if (msg->kind != TSIGN_MSG_SHARES && msg->flags != 0) {
 		return false;
 	}
 	if ((msg->flags & ~TSIGN_FLAGS_ALL) != 0 || msg->count < 1 || msg->count > msg->m) {

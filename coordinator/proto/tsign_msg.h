@@ -17,6 +17,7 @@
  *             count x { u16 index, value[L] (, z[Z], c[32] if PROOFS) }
  *   PROOF_REQ u8 2, u64 id, u16 m, u16 count, count x u16 index
  *   SIGS      u8 3, u64 id, u16 m, m x signature[L]
+ *   HELP      u8 4, u64 id, u16 m, u16 count, count x u16 index
  *
  * L = bytes of the modulus N, Z = bytes of the largest proof response
  * (bits(N) + 513 bits). flags: PROOFS (entries carry proofs), RESEND (the
@@ -39,6 +40,7 @@ typedef enum {
 	TSIGN_MSG_SHARES    = 1,
 	TSIGN_MSG_PROOF_REQ = 2,
 	TSIGN_MSG_SIGS      = 3,
+	TSIGN_MSG_HELP      = 4,  /*!< The designated signers were not enough (tsign.h). */
 } tsign_kind_t;
 
 #define TSIGN_FLAG_PROOFS	0x01
@@ -102,7 +104,7 @@ int tsign_msg_encode_header(const tsign_sizes_t *sizes, const tsign_msg_t *msg,
 int tsign_msg_decode(const tsign_sizes_t *sizes, const uint8_t *buf, size_t len,
                      tsign_msg_t *msg);
 
-/*! The index of entry i (SHARES, PROOF_REQ; SIGS: i itself). */
+/*! The index of entry i (SHARES, PROOF_REQ, HELP; SIGS: i itself). */
 uint16_t tsign_msg_index(const tsign_sizes_t *sizes, const tsign_msg_t *msg, uint16_t i);
 
 /*!

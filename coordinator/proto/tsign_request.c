@@ -28,6 +28,18 @@ uint64_t tsign_id_make(uint64_t batch, uint32_t position)
 	return batch << TSIGN_ID_POSITION_BITS | position;
 }
 
+bool tsign_designated(uint16_t n, uint16_t f, uint64_t id, bft_node_t node)
+{
+	assert(n >= 1 && (unsigned)f + 1 <= n);
+	/* The batch and the position both move the window, so consecutive
+	 * batches and the changes of one batch land on different replicas. */
+	uint64_t batch = id >> TSIGN_ID_POSITION_BITS;
+	uint64_t position = id & ((UINT64_C(1) << TSIGN_ID_POSITION_BITS) - 1);
+	uint64_t first = (batch % n + position % n) % n;
+	uint64_t offset = (node + n - first) % n;
+	return node < n && offset <= f;
+}
+
 /* The digest size of req's algorithm, or 0 if req is not a valid request. */
 static size_t request_digest_size(const tsign_request_t *req, uint16_t msgs_max)
 {

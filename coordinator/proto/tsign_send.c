@@ -138,9 +138,10 @@ int tsign_send_shares(tsign_t *ts, tsign_inst_t *inst, const tsign_bits_t *which
 	return tsign_send(ts, to, hdr, hdr_len, ts->scratch, count * esize, step);
 }
 
-int tsign_send_proof_req(tsign_t *ts, tsign_inst_t *inst, const tsign_bits_t *which,
-                         bft_step_t *step)
+int tsign_send_proof_req(tsign_t *ts, tsign_inst_t *inst, tsign_kind_t kind,
+                         const tsign_bits_t *which, bft_step_t *step)
 {
+	assert(kind == TSIGN_MSG_PROOF_REQ || kind == TSIGN_MSG_HELP);
 	unsigned count = tsign_bits_count(which);
 	assert(count >= 1 && count <= inst->m && 2 * count <= ts->scratch_cap);
 	uint8_t *at = ts->scratch;
@@ -151,14 +152,14 @@ int tsign_send_proof_req(tsign_t *ts, tsign_inst_t *inst, const tsign_bits_t *wh
 		}
 	}
 	tsign_msg_t msg = {
-		.kind = TSIGN_MSG_PROOF_REQ, .id = inst->id, .m = inst->m,
+		.kind = kind, .id = inst->id, .m = inst->m,
 		.count = (uint16_t)count, .entries = ts->scratch,
 	};
 	uint8_t hdr[TSIGN_HEADER_MAX];
 	size_t hdr_len = 0;
 	int ret = tsign_msg_encode_header(&ts->sizes, &msg, hdr, sizeof(hdr), &hdr_len);
 	assert(ret == BFT_EOK);
-	ts->stats.proof_requests++;
+	*(kind == TSIGN_MSG_HELP ? &ts->stats.help_requests : &ts->stats.proof_requests) += 1;
 	return tsign_send(ts, ts->others, hdr, hdr_len, ts->scratch, 2 * count, step);
 }
 
@@ -196,11 +197,14 @@ int tsign_finished_on_message(tsign_t *ts, tsign_inst_t *inst, bft_node_t from,
 		inst->finished_peers |= one;
 		return BFT_EOK;
 	case TSIGN_MSG_PROOF_REQ:
-		/* It is stuck in OPTPROOF's fallback; our signatures end that,
-		 * unless they are already on their way. */
+	case TSIGN_MSG_HELP:
+		/* It is stuck in OPTPROOF's fallback, or the designated signers
+		 * were not enough for it; our signatures end that, unless they
+		 * are already on their way (so at most once per peer). */
 		if ((inst->finished_peers | inst->sigs_to) & one) {
 			return BFT_EOK;
 		}
+		ts->stats.helps_answered += msg->kind == TSIGN_MSG_HELP;
 		return tsign_send_sigs(ts, inst, one, step);
 	case TSIGN_MSG_SHARES:
 		/* Late shares are normal; only a RESEND says our SIGS went missing

@@ -42,6 +42,9 @@ static tsign_conf_t conf_default(shoup_strategy_t strategy)
 	return (tsign_conf_t){
 		.pub = &key.pub, .secrets = key.sec, .secret_count = N, .strategy = strategy,
 		.start_id = 1,
+		/* These single-step tests script every replica's shares; designated
+		 * signers are tested by test_designated() and the tnet runs. */
+		.designated = TSIGN_DESIGNATED_OFF,
 	};
 }
 

@@ -98,6 +98,8 @@ static void test_round_trips(void)
 			tsign_msg_t msg;
 			make_msg(&prng, &sizes, TSIGN_MSG_PROOF_REQ, 0, ms[k], &msg);
 			check_round_trip(&sizes, &msg);
+			make_msg(&prng, &sizes, TSIGN_MSG_HELP, 0, ms[k], &msg);
+			check_round_trip(&sizes, &msg);
 			make_msg(&prng, &sizes, TSIGN_MSG_SIGS, 0, ms[k], &msg);
 			check_round_trip(&sizes, &msg);
 		}
@@ -169,7 +171,14 @@ static void test_bounds(void)
 	/* Unknown kinds; SIGS and PROOF_REQ carry no flags; SIGS count = m. */
 	uint8_t kind0[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0 };
 	CHECK_EQ(tsign_msg_decode(&sizes, kind0, sizeof(kind0), &msg), BFT_EMALF);
-	kind0[0] = 4;
+	kind0[0] = 5;
+	CHECK_EQ(tsign_msg_decode(&sizes, kind0, sizeof(kind0), &msg), BFT_EMALF);
+	/* The same bytes are a well-formed HELP for message 0 of 1. */
+	kind0[0] = TSIGN_MSG_HELP;
+	CHECK_EQ(tsign_msg_decode(&sizes, kind0, sizeof(kind0), &msg), BFT_EOK);
+	CHECK(msg.kind == TSIGN_MSG_HELP && msg.m == 1 && msg.count == 1 &&
+	      tsign_msg_index(&sizes, &msg, 0) == 0);
+	kind0[14] = 1;  /* index 1 of m = 1 */
 	CHECK_EQ(tsign_msg_decode(&sizes, kind0, sizeof(kind0), &msg), BFT_EMALF);
 	CHECK_EQ(tsign_msg_decode(&sizes, NULL, 0, &msg), BFT_EMALF);
 	tsign_msg_t sigs = { .kind = TSIGN_MSG_SIGS, .m = 2, .count = 1, .entries = entries };
@@ -185,6 +194,10 @@ static void test_bounds(void)
 	CHECK_EQ(tsign_msg_encode(&sizes, &req, again, sizeof(again), &out_len), BFT_EINVAL);
 	req.flags = 0;
 	CHECK_EQ(tsign_msg_encode(&sizes, &req, again, sizeof(again), &out_len), BFT_EOK);
+	req.kind = TSIGN_MSG_HELP;
+	CHECK_EQ(tsign_msg_encode(&sizes, &req, again, sizeof(again), &out_len), BFT_EOK);
+	req.flags = TSIGN_FLAG_RESEND;
+	CHECK_EQ(tsign_msg_encode(&sizes, &req, again, sizeof(again), &out_len), BFT_EINVAL);
 	tsign_msg_t shares = { .kind = TSIGN_MSG_SHARES, .m = 1, .count = 1, .entries = entries };
 	CHECK_EQ(tsign_msg_encode(&sizes, &shares, again, sizeof(again), &out_len), BFT_EINVAL);
 }

@@ -24,6 +24,9 @@
 #define EVENTS_MAX	(4u << 20)
 #define RING_MAX	32
 #define STEP_BYTES_MAX	(64u << 20)
+/* tsign_conf_t.help_delay_ms; virtual time jumps past it at quiescence. */
+#define TNET_HELP_DELAY_MS	100
+#define TNET_TICKS_MAX		64
 
 static const char *const wire_names[TNET_WIRE_KINDS] = {
 	"honest", "garbage", "equivocate", "bad-sigs", "replay", "future", "shares-only",
@@ -136,6 +139,7 @@ typedef struct {
 	bft_prng_t prng;
 	pool_t pending, held;
 	bool healed;
+	uint64_t now_ms;                 /* virtual: see tsign_net.h */
 	node_t nodes[TNET_NODES_MAX];
 	const bftdns_alg_t *alg;
 	size_t sig_len;
@@ -439,7 +443,7 @@ static bool net_take_step(net_t *net, bft_node_t at)
 		const uint8_t *data = bft_step_msg_data(step, i);
 		size_t len = step->msgs[i].len;
 		bft_nodeset_t to = step->msgs[i].to;
-		if ((to & bft_nodeset_one(at)) || data[0] < 1 || data[0] > 3) {
+		if ((to & bft_nodeset_one(at)) || data[0] < 1 || data[0] > 4) {
 			return fail(net, "node %u sent to itself or an unknown kind %u", at, data[0]);
 		}
 		unsigned copies = bft_nodeset_count(to);
@@ -500,10 +504,37 @@ static void net_input(net_t *net, bft_node_t node)
 	pool_push(&net->pending, item_new(true, node, node, NULL, 0));
 }
 
+/* help_spam: a HELP for every message of the request a message names. */
+static void net_help_spam(net_t *net, bft_node_t from, const uint8_t *data, size_t len)
+{
+	if (len < 11 || data[0] < 1 || data[0] > 4) {
+		return;
+	}
+	uint16_t m = net->conf->m;
+	uint8_t help[1 + 8 + 2 + 2 + 2 * TSIGN_MSGS_MAX];
+	help[0] = 4;  /* TSIGN_MSG_HELP */
+	memcpy(help + 1, data + 1, 8);
+	help[9] = (uint8_t)(m >> 8);
+	help[10] = (uint8_t)m;
+	help[11] = (uint8_t)(m >> 8);
+	help[12] = (uint8_t)m;
+	for (uint16_t j = 0; j < m; j++) {
+		help[13 + 2 * j] = (uint8_t)(j >> 8);
+		help[14 + 2 * j] = (uint8_t)j;
+	}
+	for (bft_node_t t = 0; t < net->n; t++) {
+		if (t != from) {
+			net->res->kind[4].msgs++;
+			net_queue(net, from, t, help, 13 + 2u * m);
+		}
+	}
+}
+
 static bool net_deliver(net_t *net, item_t *item)
 {
 	node_t *node = &net->nodes[item->to];
 	bft_step_clear(&net->step);
+	bft_env_t env = { .now_ms = net->now_ms };
 	int ret;
 	if (item->input) {
 		unsigned r = node->next_req++;
@@ -520,7 +551,7 @@ static bool net_deliver(net_t *net, item_t *item)
 		if (tsign_request_encode(&req, input, sizeof(input), &len) != BFT_EOK) {
 			return fail(net, "request encoding failed");
 		}
-		ret = tsign_handle_input(node->ts, input, len, NULL, &net->step);
+		ret = tsign_handle_input(node->ts, input, len, &env, &net->step);
 		node->had_input = true;
 		if (node->next_req < net->conf->requests) {
 			net_input(net, item->to);
@@ -529,7 +560,10 @@ static bool net_deliver(net_t *net, item_t *item)
 		if (bft_nodeset_has(net->conf->lossy, item->to) && !node->had_input) {
 			return true;  /* lost before it (re)started */
 		}
-		ret = tsign_handle_message(node->ts, item->from, item->data, item->len, NULL, &net->step);
+		ret = tsign_handle_message(node->ts, item->from, item->data, item->len, &env, &net->step);
+		if (bft_nodeset_has(net->conf->help_spam, item->to) && net->res->kind[4].msgs < 100000) {
+			net_help_spam(net, item->to, item->data, item->len);
+		}
 	}
 	if (ret != BFT_EOK) {
 		return fail(net, "node %u returned %s", item->to, bft_strerror(ret));
@@ -561,6 +595,8 @@ static bool net_setup(net_t *net)
 			.start_id = req_id(0),
 			/* A restarted replica: it may have lost anything so far. */
 			.catchup_until = bft_nodeset_has(conf->lossy, i) ? req_id(conf->requests) : 0,
+			.designated = conf->all_sign ? TSIGN_DESIGNATED_OFF : TSIGN_DESIGNATED_ON,
+			.help_delay_ms = TNET_HELP_DELAY_MS,
 		};
 		bft_params_t params = { .n = (uint16_t)net->n, .f = (uint16_t)net->f, .self = i,
 		                        .conf = &node->conf };
@@ -574,11 +610,43 @@ static bool net_setup(net_t *net)
 	return true;
 }
 
+/*
+ * Quiescence: time passes. Every replica gets a tick past the help delay;
+ * true if that made anyone send something. Bounded by TNET_TICKS_MAX per
+ * run (a replica that still has nothing to say after that is a failure
+ * the checks report).
+ */
+static bool net_tick(net_t *net)
+{
+	if (net->res->ticks >= TNET_TICKS_MAX) {
+		return false;
+	}
+	net->res->ticks++;
+	net->now_ms += TNET_HELP_DELAY_MS + 1;
+	bft_env_t env = { .now_ms = net->now_ms };
+	for (bft_node_t i = 0; i < net->n && net->res->ok; i++) {
+		bft_step_clear(&net->step);
+		int ret = tsign_tick(net->nodes[i].ts, &env, &net->step);
+		if (ret != BFT_EOK) {
+			fail(net, "node %u tick returned %s", i, bft_strerror(ret));
+		} else {
+			net_take_step(net, i);
+		}
+	}
+	return net->pending.count > 0;
+}
+
 static bool net_loop(net_t *net)
 {
 	for (uint64_t events = 0; net->res->ok; events++) {
 		if (events > EVENTS_MAX) {
 			return fail(net, "no quiescence after %u events", EVENTS_MAX);
+		}
+		if (net->pending.count == 0 && net_tick(net)) {
+			continue;
+		}
+		if (!net->res->ok) {
+			return false;
 		}
 		if (net->pending.count == 0) {
 			if (net->healed) {
@@ -652,6 +720,9 @@ static bool net_check(net_t *net)
 		net->res->finished_by_sigs += stats.finished_by_sigs;
 		net->res->proof_requests += stats.proof_requests;
 		net->res->resends += stats.resends;
+		net->res->shares[i] = stats.shares_made + stats.proofs_made;
+		net->res->help_shares[i] = stats.help_shares;
+		net->res->help_requests += stats.help_requests;
 		if (!tsign_idle(node->ts)) {
 			fail(net, "correct node %u still has unfinished requests", i);
 		}

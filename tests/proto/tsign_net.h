@@ -20,6 +20,11 @@
  * replicas their requests only then ("late"), or drop every message to a
  * replica until its first request and restart it with catchup_until set.
  *
+ * Time is virtual: every call gets env->now_ms, which stands still while
+ * messages are pending and jumps past the help delay when none are (then
+ * every replica gets tsign_tick()), so "a member of D is silent" ends the
+ * way a real delay would, and replays exactly.
+ *
  * After the run the checks: every correct replica output every request
  * exactly once, the bytes equal the reference signatures (made here from
  * the dealt secrets) and verify with plain RSA, and no correct replica
@@ -80,6 +85,9 @@ typedef struct {
 	bool expect_none_before_heal;  /*!< No correct replica outputs before the first quiescence. */
 	bool future_blame_ok;       /*!< FUTURE faults about correct replicas are expected (small window). */
 	bool nettle_check;          /*!< Also verify every signature with nettle. */
+	bool all_sign;              /*!< Designated signers off (tsign_conf_t.designated). */
+	bft_nodeset_t help_spam;    /*!< Faulty: also send HELP for every message of every
+	                                 request they see, on every message they get. */
 } tnet_conf_t;
 
 /*! Message counts of one kind, summed over a run. */
@@ -91,13 +99,17 @@ typedef struct {
 typedef struct {
 	bool ok;
 	char why[256];
-	tnet_count_t kind[4];       /*!< By message kind (1..3); [0] all. */
+	tnet_count_t kind[5];       /*!< By message kind (1..4); [0] all. */
 	uint64_t faults;            /*!< Faults reported by correct replicas. */
 	uint64_t finished_by_sigs;  /*!< Correct replicas' outputs helped by SIGS. */
 	uint64_t proof_requests;
 	uint64_t resends;
 	uint64_t outputs_before_heal;
 	uint64_t events;
+	uint64_t ticks;             /*!< Virtual time steps of help_delay_ms (at quiescence). */
+	uint64_t shares[TNET_NODES_MAX];  /*!< Own shares computed (with or without proof). */
+	uint64_t help_shares[TNET_NODES_MAX];
+	uint64_t help_requests;     /*!< HELPs sent by correct replicas. */
 } tnet_result_t;
 
 /*! The replicas neither in a mode nor under a wire adversary. */
