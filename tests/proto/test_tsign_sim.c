@@ -204,7 +204,7 @@ static void total_add(total_t *t, const tnet_conf_t *conf, const tnet_result_t *
 	t->runs++;
 	t->failures += !res->ok;
 	t->requests += conf->requests;
-	for (unsigned k = 0; k < 4; k++) {
+	for (unsigned k = 0; k < 5; k++) {
 		t->sum.kind[k].msgs += res->kind[k].msgs;
 		t->sum.kind[k].bytes += res->kind[k].bytes;
 	}
@@ -252,12 +252,13 @@ static void plan_print(const plan_t *plan, const tnet_key_t *key, shoup_strategy
 {
 	double per = t->requests ? (double)t->requests : 1;
 	printf("%-15s n=%u %-8s m=%-2u %4u runs %u failed %5.1f s | per request: %6.1f msgs %8.0f bytes"
-	       " (shares %5.1f/%7.0f B, proof-req %4.1f, sigs %4.1f/%6.0f B)"
+	       " (shares %5.1f/%7.0f B, proof-req %4.1f, help %4.1f, sigs %4.1f/%6.0f B)"
 	       " | proof-req sent %" PRIu64 ", SIGS-finished %" PRIu64 ", resends %" PRIu64 "\n",
 	       plan->name, key->n, shoup_strategy_name(strategy), plan->m, t->runs, t->failures, seconds,
 	       t->sum.kind[0].msgs / per, t->sum.kind[0].bytes / per,
 	       t->sum.kind[TSIGN_MSG_SHARES].msgs / per, t->sum.kind[TSIGN_MSG_SHARES].bytes / per,
-	       t->sum.kind[TSIGN_MSG_PROOF_REQ].msgs / per, t->sum.kind[TSIGN_MSG_SIGS].msgs / per,
+	       t->sum.kind[TSIGN_MSG_PROOF_REQ].msgs / per, t->sum.kind[TSIGN_MSG_HELP].msgs / per,
+	       t->sum.kind[TSIGN_MSG_SIGS].msgs / per,
 	       t->sum.kind[TSIGN_MSG_SIGS].bytes / per,
 	       t->sum.proof_requests, t->sum.finished_by_sigs, t->sum.resends);
 	fflush(stdout);
@@ -281,6 +282,135 @@ static bool run_one(const plan_t *plan, const tnet_key_t *key, shoup_strategy_t 
 	return res.ok;
 }
 
+/* The first count members of D(id), as a set. */
+static bft_nodeset_t designated_first(const tnet_key_t *key, uint64_t id, unsigned count)
+{
+	bft_nodeset_t set = 0;
+	for (bft_node_t i = 0; i < key->n; i++) {
+		bool in = tsign_designated((uint16_t)key->n, (uint16_t)key->f, id, i);
+		if (in && bft_nodeset_count(set) < count) {
+			set |= bft_nodeset_one(i);
+		}
+	}
+	return set;
+}
+
+static void designated_conf(const tnet_key_t *key, shoup_strategy_t strategy, uint64_t seed,
+                            tnet_conf_t *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->key = key;
+	conf->strategy = strategy;
+	conf->seed = seed;
+	conf->m = 4;
+	conf->requests = 3;
+}
+
+static bool designated_run(const tnet_conf_t *conf, tnet_result_t *res, const char *what)
+{
+	tnet_run(conf, res);
+	CHECK(res->ok);
+	if (!res->ok) {
+		fprintf(stderr, "FAILED designated %s (seed %" PRIu64 "): %s\n", what, conf->seed, res->why);
+	}
+	return res->ok;
+}
+
+/*
+ * Designated signers (tsign.h): honest runs cost exactly the shares of D;
+ * f faulty members of D in each mode still finish, with help that is
+ * counted; a silent member is overcome by the delay (virtual time); a
+ * peer that asks for help all the time costs at most one share per
+ * message per request, the all-sign cost.
+ */
+static void test_designated(const tnet_key_t *key, shoup_strategy_t strategy)
+{
+	unsigned n = key->n, f = key->f;
+	tnet_conf_t conf;
+	tnet_result_t res;
+	/* Honest: exactly D signs, nobody helps, no time has to pass. */
+	for (uint64_t seed = 1; seed <= 10; seed++) {
+		designated_conf(key, strategy, seed, &conf);
+		if (!designated_run(&conf, &res, "honest")) {
+			continue;
+		}
+		uint64_t total = 0;
+		for (bft_node_t i = 0; i < n; i++) {
+			uint64_t expect = 0;
+			for (unsigned r = 0; r < conf.requests; r++) {
+				expect += tsign_designated((uint16_t)n, (uint16_t)f, tnet_request_id(r), i) ? conf.m : 0;
+			}
+			CHECK_EQ(res.shares[i], expect);
+			CHECK_EQ(res.help_shares[i], 0);
+			total += res.shares[i];
+		}
+		CHECK_EQ(total, (uint64_t)(f + 1) * conf.m * conf.requests);
+		CHECK_EQ(res.help_requests, 0);
+		CHECK_EQ(res.kind[TSIGN_MSG_HELP].msgs, 0);
+		CHECK_EQ(res.ticks, 0);
+	}
+	/* Designated signers off: every replica signs at input, unless the
+	 * signatures reached it first (early SIGS are replayed before). */
+	designated_conf(key, strategy, 1, &conf);
+	conf.all_sign = true;
+	if (designated_run(&conf, &res, "all-sign")) {
+		uint64_t total = 0;
+		for (bft_node_t i = 0; i < n; i++) {
+			CHECK(res.shares[i] <= (uint64_t)conf.m * conf.requests);
+			CHECK_EQ(res.help_shares[i], 0);
+			total += res.shares[i];
+		}
+		CHECK(total > (uint64_t)(f + 1) * conf.m * conf.requests);
+	}
+	/* f faulty replicas, all in D of the first request, in each mode. */
+	static const tsign_mode_t modes[] = {
+		TSIGN_MODE_INVERT_SHARES, TSIGN_MODE_RANDOM_SHARES, TSIGN_MODE_SILENT_SIGNER,
+	};
+	for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+		uint64_t help = 0, ticks = 0, runs_ok = 0;
+		for (uint64_t seed = 1; seed <= 10; seed++) {
+			designated_conf(key, strategy, seed, &conf);
+			bft_nodeset_t bad = designated_first(key, tnet_request_id(0), f);
+			for (bft_node_t i = 0; i < n; i++) {
+				conf.mode[i] = bft_nodeset_has(bad, i) ? modes[k] : TSIGN_MODE_HONEST;
+			}
+			if (designated_run(&conf, &res, tsign_mode_name(modes[k]))) {
+				runs_ok++;
+				for (bft_node_t i = 0; i < n; i++) {
+					help += res.help_shares[i];
+				}
+				ticks += res.ticks;
+			}
+		}
+		printf("designated n=%u %-8s %-13s f in D: 10 runs, %" PRIu64 " ok, %" PRIu64
+		       " help shares, %" PRIu64 " delays that helped\n", n, shoup_strategy_name(strategy),
+		       tsign_mode_name(modes[k]), runs_ok, help, ticks);
+		CHECK(help > 0);
+		if (modes[k] == TSIGN_MODE_SILENT_SIGNER) {
+			CHECK(ticks > 0);  /* only the delay shows a silent member */
+		}
+	}
+	/* A faulty replica that sends HELP for everything, all the time (and
+	 * whose own core is honest): everything finishes, and no correct
+	 * replica computes more than its share of each message once (and its
+	 * proof under OPTPROOF). */
+	for (uint64_t seed = 1; seed <= 5; seed++) {
+		designated_conf(key, strategy, seed, &conf);
+		conf.help_spam = bft_nodeset_one((bft_node_t)(seed % n));
+		if (!designated_run(&conf, &res, "help-spam")) {
+			continue;
+		}
+		uint64_t bound = (uint64_t)conf.m * conf.requests *
+		                 (strategy == SHOUP_STRATEGY_OPTPROOF ? 2 : 1);
+		for (bft_node_t i = 0; i < n; i++) {
+			if (!bft_nodeset_has(conf.help_spam, i)) {
+				CHECK(res.shares[i] <= bound);
+			}
+		}
+		CHECK(res.kind[TSIGN_MSG_HELP].msgs > 0);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	unsigned n = argc > 1 ? (unsigned)atoi(argv[1]) : 4;
@@ -295,6 +425,11 @@ int main(int argc, char **argv)
 	}
 	tnet_key_t key;
 	tnet_key_deal(&key, n, (n - 1) / 3, 0x75160000u + n);
+	for (size_t s = 0; only_plan == NULL && s < sizeof(strategies) / sizeof(strategies[0]); s++) {
+		if (only_strategy == NULL || strategies[s] == parsed) {
+			test_designated(&key, strategies[s]);
+		}
+	}
 	for (size_t p = 0; p < PLAN_COUNT; p++) {
 		const plan_t *plan = &plans[p];
 		for (size_t s = 0; s < sizeof(strategies) / sizeof(strategies[0]); s++) {

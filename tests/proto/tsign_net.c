@@ -80,7 +80,8 @@ bft_nodeset_t tnet_correct(const tnet_conf_t *conf)
 {
 	bft_nodeset_t correct = 0;
 	for (bft_node_t i = 0; i < conf->key->n; i++) {
-		if (conf->mode[i] == TSIGN_MODE_HONEST && conf->wire[i] == TNET_WIRE_HONEST) {
+		if (conf->mode[i] == TSIGN_MODE_HONEST && conf->wire[i] == TNET_WIRE_HONEST &&
+		    !bft_nodeset_has(conf->help_spam, i)) {
 			correct |= bft_nodeset_one(i);
 		}
 	}
@@ -162,9 +163,14 @@ static bool fail(net_t *net, const char *fmt, ...)
 	return false;
 }
 
-static uint64_t req_id(unsigned r)
+uint64_t tnet_request_id(unsigned r)
 {
 	return 5 + 3 * (uint64_t)r;
+}
+
+static uint64_t req_id(unsigned r)
+{
+	return tnet_request_id(r);
 }
 
 /* The request index of an id, or -1. */
@@ -621,7 +627,6 @@ static bool net_tick(net_t *net)
 	if (net->res->ticks >= TNET_TICKS_MAX) {
 		return false;
 	}
-	net->res->ticks++;
 	net->now_ms += TNET_HELP_DELAY_MS + 1;
 	bft_env_t env = { .now_ms = net->now_ms };
 	for (bft_node_t i = 0; i < net->n && net->res->ok; i++) {
@@ -633,6 +638,7 @@ static bool net_tick(net_t *net)
 			net_take_step(net, i);
 		}
 	}
+	net->res->ticks += net->pending.count > 0;
 	return net->pending.count > 0;
 }
 

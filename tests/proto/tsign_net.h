@@ -106,11 +106,15 @@ typedef struct {
 	uint64_t resends;
 	uint64_t outputs_before_heal;
 	uint64_t events;
-	uint64_t ticks;             /*!< Virtual time steps of help_delay_ms (at quiescence). */
+	uint64_t ticks;             /*!< Steps of virtual time past the help delay (at
+	                                 quiescence) that made a replica send something. */
 	uint64_t shares[TNET_NODES_MAX];  /*!< Own shares computed (with or without proof). */
 	uint64_t help_shares[TNET_NODES_MAX];
 	uint64_t help_requests;     /*!< HELPs sent by correct replicas. */
 } tnet_result_t;
+
+/*! The id of request r of a run (0-based). */
+uint64_t tnet_request_id(unsigned r);
 
 /*! The replicas neither in a mode nor under a wire adversary. */
 bft_nodeset_t tnet_correct(const tnet_conf_t *conf);
