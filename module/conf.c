@@ -23,6 +23,7 @@
 #define MOD_PEER	"\x04""peer"
 #define MOD_KEY_SHARE	"\x09""key-share"
 #define MOD_PROTOCOL	"\x10""signing-protocol"
+#define MOD_DESIGNATED	"\x12""signing-designated"
 #define MOD_CONTROL	"\x0e""control-socket"
 #define MOD_REFRESH	"\x10""refresh-interval"
 #define MOD_BATCH	"\x0b""batch-limit"
@@ -80,6 +81,7 @@ const yp_item_t bftdns_conf_items[] = {
 	{ MOD_PEER,       YP_TSTR,  YP_VNONE, YP_FMULTI },
 	{ MOD_KEY_SHARE,  YP_TSTR,  YP_VNONE },
 	{ MOD_PROTOCOL,   YP_TOPT,  YP_VOPT = { bftdns_protocols, SHOUP_STRATEGY_OPTTE } },
+	{ MOD_DESIGNATED, YP_TBOOL, YP_VBOOL = { true } },
 	{ MOD_CONTROL,    YP_TSTR,  YP_VNONE },
 	{ MOD_REFRESH,    YP_TINT,  YP_VINT = { 60, 7 * 24 * 3600, 3600, YP_STIME } },
 	{ MOD_BATCH,      YP_TINT,  YP_VINT = { 1, 4096, 256 } },
@@ -435,6 +437,7 @@ int bftdns_conf_load(knotd_mod_t *mod, bftdns_conf_t *conf)
 	conf->replicas = knotd_conf_mod(mod, MOD_REPLICAS).single.integer;
 	conf->faults = knotd_conf_mod(mod, MOD_FAULTS).single.integer;
 	conf->protocol = knotd_conf_mod(mod, MOD_PROTOCOL).single.option;
+	conf->designated = knotd_conf_mod(mod, MOD_DESIGNATED).single.boolean;
 	conf->refresh_interval = knotd_conf_mod(mod, MOD_REFRESH).single.integer;
 	conf->batch_limit = knotd_conf_mod(mod, MOD_BATCH).single.integer;
 	conf->queue_limit = knotd_conf_mod(mod, MOD_QUEUE).single.integer;

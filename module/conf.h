@@ -64,6 +64,7 @@ typedef struct {
 	unsigned replicas;                /*!< n. */
 	unsigned faults;                  /*!< f, n >= 3f + 1. */
 	shoup_strategy_t protocol;        /*!< How signature shares are combined. */
+	bool designated;                  /*!< Only f + 1 replicas sign each request (tsign.h). */
 	char *key_share;                  /*!< Path of this replica's key share file. */
 	char *control_socket;             /*!< Path, or NULL if none. */
 	unsigned peer_count;

@@ -380,6 +380,7 @@ int bftdns_replica_start(bftdns_t *ctx)
 		ccp->sign_pub = &share->pub.key;
 		ccp->sign_secret = &share->secret;
 		ccp->sign_strategy = c->protocol;
+		ccp->sign_all = !c->designated;
 		ccp->sign_mode = replica_sign_mode(c->misbehave);
 		rep->sign_mode = ccp->sign_mode;
 	}
