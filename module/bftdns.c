@@ -57,6 +57,8 @@ static const struct {
 	[BFTDNS_CTR_READS_TIMED_OUT] = { "reads-timed-out" },
 	[BFTDNS_CTR_READS_REFUSED]   = { "reads-refused" },
 	[BFTDNS_CTR_READS_FAILED]    = { "reads-failed" },
+	[BFTDNS_CTR_SHARES]          = { "signature-shares" },
+	[BFTDNS_CTR_HELP_SHARES]     = { "help-shares" },
 };
 
 /*! The batch store's lines (batchstore.h) go to the module log. */

@@ -61,6 +61,8 @@ enum {
 	BFTDNS_CTR_READS_TIMED_OUT, /*!< Ordered reads answered SERVFAIL: not in time. */
 	BFTDNS_CTR_READS_REFUSED,   /*!< Ordered reads REFUSED: too many waiting. */
 	BFTDNS_CTR_READS_FAILED,    /*!< Ordered reads answered SERVFAIL: never ordered. */
+	BFTDNS_CTR_SHARES,     /*!< Own signature shares computed (a level, control.c). */
+	BFTDNS_CTR_HELP_SHARES,/*!< Of them, outside the designated signers (idem). */
 	BFTDNS_CTR_COUNT
 };
 

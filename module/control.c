@@ -280,6 +280,12 @@ static void tick_one(struct bftdns_control *c)
 			                      c->core.peers[i].connects);
 		}
 	}
+	if (c->core.tsign_on) {
+		const tsign_stats_t *ts = &c->core.tsign;
+		knotd_mod_stats_store(ctx->mod, 0, BFTDNS_CTR_SHARES, 0,
+		                      ts->shares_made + ts->proofs_made);
+		knotd_mod_stats_store(ctx->mod, 0, BFTDNS_CTR_HELP_SHARES, 0, ts->help_shares);
+	}
 }
 
 static void control_tick(void *arg)

@@ -60,7 +60,9 @@
  * env->now_ms, at every call and through tsign_tick(), which the driver
  * calls periodically; with env NULL the delay counts from the first call
  * that brings a time. conf->designated = TSIGN_DESIGNATED_OFF makes every
- * replica sign every request at input (D is everyone), as before.
+ * replica sign every request at input (D is everyone), as before. A
+ * replica outside D that may have lost messages of a request (RESEND,
+ * below) signs it at input too: only its SHARES can carry RESEND.
  *
  * Instances: ids grow with every input. Messages for ids not started yet
  * are kept (bounded per sender) if at most conf->window ids ahead of the

@@ -339,10 +339,14 @@ static int inst_progress(tsign_t *ts, tsign_inst_t *inst, tsign_bits_t *need,
 int tsign_inst_begin(tsign_t *ts, tsign_inst_t *inst, bft_step_t *step)
 {
 	assert(inst->state == TSIGN_INST_ACTIVE);
-	if (!inst->designated) {
+	if (!inst->designated && !inst->resend) {
 		/* D signs; we collect, and help only if it is not enough. */
 		return BFT_EOK;
 	}
+	/* In D, or we may have lost messages of it (a restart, FUTURE drops):
+	 * then only our SHARES can carry RESEND, which makes finished peers
+	 * send their SIGS and unfinished ones their shares again. Rare, so
+	 * its cost (our shares, as without D) does not matter. */
 	tsign_bits_t all;
 	tsign_bits_all(&all, inst->m);
 	tsign_blame_t blame = { 0 };

@@ -31,7 +31,13 @@
 #
 #   throughput.sh [--quick] [--rounds R] [--updates U] [--outstanding Q]
 #                 [--bits B] [--group N:F:PROTOCOL] [--target all|1]
-#                 [--perf] [--reps K]
+#                 [--perf] [--reps K] [--designated on|off]
+#
+# --designated off: every replica computes a share of every RRSIG
+# (signing-designated: off) instead of the f + 1 designated signers. The
+# shares per RRSIG printed at the end are all replicas' signature-shares
+# counters (levels the control thread refreshes every second: read after a
+# stock block or bench-crypto run, so they are current) over the RRSIGs.
 #
 # --quick: 1 round of 60 updates, RSA-1024 (a smoke run, seconds).
 # --perf: also records replica 1 with perf (perf record -g) during the last
@@ -48,7 +54,7 @@ export BFTDNS_MODULE=${BFTDNS_MODULE:-$top/build/meson/module/mod-bftdns.so}
 export BFTDNS_KEYGEN=${BFTDNS_KEYGEN:-$top/build/meson/coordinator/tools/bftdns-keygen}
 BENCH_CRYPTO=${BFTDNS_BENCH_CRYPTO:-$top/build/meson/tests/bench/bench-crypto}
 
-rounds=5 updates=400 outstanding=32 bits=2048 spec=4:1:optte target=all perf=0 reps=21
+rounds=5 updates=400 outstanding=32 bits=2048 spec=4:1:optte target=all perf=0 reps=21 designated=on
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--quick)       rounds=1 updates=60 bits=1024 reps=5; shift ;;
@@ -60,6 +66,7 @@ while [ $# -gt 0 ]; do
 		--target)      target=$2; shift 2 ;;
 		--perf)        perf=1; shift ;;
 		--reps)        reps=$2; shift 2 ;;
+		--designated)  designated=$2; shift 2 ;;
 		-h|--help)     sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 		*) echo "throughput: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -74,6 +81,7 @@ IFS=: read -r gn gf gproto <<<"$spec"
 [[ "$gn" =~ ^[0-9]+$ && "$gf" =~ ^[0-9]+$ && "$gf" -ge 1 && -n "$gproto" ]] ||
 	fail "--group wants N:F:PROTOCOL with F >= 1, not '$spec'"
 [[ "$target" = all || "$target" = 1 ]] || fail "--target is all or 1, not '$target'"
+[[ "$designated" = on || "$designated" = off ]] || fail "--designated is on or off, not '$designated'"
 [[ "$rounds" =~ ^[1-9][0-9]*$ && "$updates" =~ ^[1-9][0-9]*$ && "$outstanding" =~ ^[1-9][0-9]*$ ]] ||
 	fail "--rounds, --updates and --outstanding are positive numbers"
 command -v dnsperf >/dev/null || skip "dnsperf is missing"
@@ -98,6 +106,9 @@ mkdir -p "$CLUSTER_DIR"
 "$BFTDNS_KEYGEN" --zone example.com. --replicas "$gn" --faults "$gf" --bits "$bits" \
 	--out "$CLUSTER_DIR/keys" "${link_args[@]}" >"$CLUSTER_DIR/keygen.log" 2>&1 ||
 	{ cat "$CLUSTER_DIR/keygen.log" >&2; fail "bftdns-keygen failed"; }
+for ((i = 1; i <= gn; i++)); do
+	CLUSTER_EXTRA[i]="    signing-designated: $designated"
+done
 cluster_start
 cluster_wait_all_links 300
 cluster_wait_signed 600
@@ -119,6 +130,17 @@ counters() {
 	"$KNOTC" -c "$CLUSTER_DIR/replica-1/knot.conf" -f zone-stats example.com. mod-bftdns |
 		awk -F' = ' '/mod-bftdns.signatures =/ { s = $2 } /mod-bftdns.batches =/ { b = $2 }
 		             END { if (s == "" || b == "") print "none"; else print s, b }'
+}
+
+# shares_total: "SHARES HELP SIGNATURES": the signature shares all replicas
+# computed, those outside the designated signers, and replica 1's RRSIGs.
+shares_total() {
+	local i
+	for ((i = 1; i <= gn; i++)); do
+		"$KNOTC" -c "$CLUSTER_DIR/replica-$i/knot.conf" -f zone-stats example.com. mod-bftdns
+	done | awk -F' = ' '/mod-bftdns.signature-shares =/ { s += $2 } /mod-bftdns.help-shares =/ { h += $2 }
+	                    END { print s + 0, h + 0 }'
+	counters | awk '{ print $1 }'
 }
 
 # same_serial: every replica serves the same SOA serial.
@@ -246,11 +268,20 @@ log "$rounds rounds of $updates updates per block ($dest for the group), $outsta
 rows=()
 for ((r = 1; r <= rounds; r++)); do
 	st=$(block_stock "$r")
+	# After a stock block the share counters are current (see --designated).
+	[ "$r" != 1 ] || shares0=($(shares_total))
 	gr=$(block_group "$r")
 	sh=$(share_ms)
 	rows+=("$r $st $gr $sh")
 	log "round $r: stock ${st%% *} updates/s, group ${gr%% *} updates/s; share $sh ms CPU"
 done
+shares1=($(shares_total))
+sigs=$((shares1[2] - shares0[2]))
+((sigs > 0)) || fail "no RRSIG was threshold-signed in the group blocks"
+log "signing-designated: $designated; signature shares per RRSIG, all replicas:" \
+    "$(awk -v s=$((shares1[0] - shares0[0])) -v sigs=$sigs 'BEGIN { printf "%.2f", s / sigs }')" \
+    "(n = $gn, f + 1 = $((gf + 1))), of them help shares" \
+    "$(awk -v h=$((shares1[1] - shares0[1])) -v sigs=$sigs 'BEGIN { printf "%.2f", h / sigs }')"
 log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$(soa_serial "${CLUSTER_DNS_PORT[1]}")" = "$(soa_serial "${CLUSTER_DNS_PORT[gn]}")" ] ||
 	fail "replicas 1 and $gn serve different serials"
@@ -258,10 +289,11 @@ log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	fail "replica $gn does not serve the group's first update of the last round"
 
 printf '%s\n' "${rows[@]}" >"$TMP/rows"
-python3 - "$TMP/rows" "$gn" "$gf" "$TMP/summary.tsv" <<'PY'
+python3 - "$TMP/rows" "$gn" "$gf" "$TMP/summary.tsv" "$((shares1[0] - shares0[0]))" "$sigs" <<'PY'
 import statistics, sys
 rows = [[float(x) for x in line.split()] for line in open(sys.argv[1])]
 n, f = int(sys.argv[2]), int(sys.argv[3])
+spr = int(sys.argv[5]) / int(sys.argv[6])
 out = []
 print("| round | stock upd/s | group upd/s | ratio | upd/batch stock | upd/batch group "
       "| stock CPU ms/upd | group CPU ms/upd | RRSIGs/upd | share ms | floor ms/upd | group CPU / floor |")
@@ -280,9 +312,9 @@ print("throughput: group / stock updates/s %.2f (target >= 0.5): group %.1f, sto
       % (ratio, gups, sups))
 print("throughput: group CPU per update %.2f ms = %.2f x the crypto floor %.2f ms "
       "(%.2f RRSIGs x (f+1 = %d) x share %.3f ms; target <= 1.5)" % (gcpu, vs, floor, sigs, f + 1, share))
-print("throughput: of it, the n = %d shares every RRSIG gets (one per replica) are %.2f ms "
+print("throughput: of it, the shares (%.2f per RRSIG, all replicas) are %.2f ms "
       "(%.2f x the floor); the rest, %.2f ms, is the broadcast, Knot's dry run and apply, "
-      "combining and the DNS work" % (n, sigs * n * share, n / (f + 1), gcpu - sigs * n * share))
+      "combining and the DNS work" % (spr, sigs * spr * share, spr / (f + 1), gcpu - sigs * spr * share))
 print("throughput: per replica the group spends %.2f ms CPU per update (n = %d share one machine "
       "here) against stock knotd's %.2f ms: with a machine per replica, a CPU-bound group would "
       "reach %.2f x stock's updates/s" % (gcpu / n, n, scpu, scpu / (gcpu / n)))
@@ -296,7 +328,8 @@ with open(sys.argv[4], "w") as tsv:
                         ("cpu_floor_per_update_ms", "%.3f" % floor),
                         ("rrsigs_per_update", "%.2f" % sigs),
                         ("share_cpu_ms", "%.3f" % share),
-                        ("updates_per_batch", "%.2f" % per_batch)):
+                        ("updates_per_batch", "%.2f" % per_batch),
+                        ("shares_per_rrsig", "%.2f" % spr)):
         tsv.write("%s\t%s\n" % (name, value))
 PY
 summary_merge "$TMP/summary.tsv"
