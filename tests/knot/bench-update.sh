@@ -9,13 +9,14 @@
 # 127.0.0.1 (tests/cluster/lib.sh), one after another, each measured in
 # blocks alternating with stock knotd, so that every group's ratio is
 # against stock knotd in the same minutes; updates go to replica 1 (a
-# correct one), ID=MODE makes replica ID misbehave (e.g. 2=invert-shares).
+# correct one), ID=MODE makes replica ID misbehave (e.g. 2=invert-shares),
+# designated=on|off sets every replica's signing-designated.
 #
 # Merged into build/bench/summary.tsv: update_n1_p50_ratio (n = 1 / stock),
 # update_<N>_<F>_<PROTOCOL>[_<ID>_<MODE>]_p50_ratio per group, and for the
 # group 4:1:optte also update_p50_ratio (group median / stock median).
 #
-#   bench-update.sh [--updates N] [--bits B] [--group N:F:P[:ID=MODE]]...
+#   bench-update.sh [--updates N] [--bits B] [--group N:F:P[:ID=MODE|:designated=on|off]]...
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -141,7 +142,12 @@ for spec in "${groups[@]}"; do
 	CLUSTER_PROTOCOL=$gproto
 	CLUSTER_EXTRA=()
 	group_keys "$TMP/group$g" "$gn" "$gf"
-	if [ -n "${gbad:-}" ]; then
+	if [ "${gbad%%=*}" = designated ]; then
+		# designated=on|off: every replica's signing-designated.
+		for ((i = 1; i <= gn; i++)); do
+			CLUSTER_EXTRA[i]="    signing-designated: ${gbad#*=}"
+		done
+	elif [ -n "${gbad:-}" ]; then
 		cluster_misbehave "${gbad%%=*}" "${gbad#*=}"
 	fi
 	cluster_start
