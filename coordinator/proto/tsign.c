@@ -317,9 +317,10 @@ static void clock_take(tsign_t *ts, const bft_env_t *env)
 }
 
 /*
- * Requests unfinished help_delay_ms after they started ask for help. A
- * request started without a time starts its delay at the first time we
- * get. next_check_ms keeps this to one comparison between deadlines.
+ * Requests unfinished help_delay_ms after the first share of another
+ * member of D came ask for help. A delay that began without a time begins
+ * at the first time we get. next_check_ms keeps this to one comparison
+ * between deadlines.
  */
 static int overdue_check(tsign_t *ts, bft_step_t *step)
 {
@@ -330,7 +331,7 @@ static int overdue_check(tsign_t *ts, bft_step_t *step)
 	uint64_t next = UINT64_MAX;
 	for (uint32_t i = 0; i < ts->inst_cap; i++) {
 		tsign_inst_t *inst = &ts->insts[i];
-		if (inst->state != TSIGN_INST_ACTIVE || inst->overdue) {
+		if (inst->state != TSIGN_INST_ACTIVE || inst->overdue || !inst->timing) {
 			continue;
 		}
 		if (!inst->clocked) {
@@ -380,8 +381,6 @@ int tsign_start(tsign_t *ts, const tsign_request_t *req, bft_step_t *step)
 	ts->active_count++;
 	ts->stats.started++;
 	inst->resend = ts->lost && req->id <= ts->lost_max;
-	uint64_t due = inst->clocked ? inst->start_ms + ts->conf.help_delay_ms : ts->now_ms;
-	ts->next_check_ms = due < ts->next_check_ms ? due : ts->next_check_ms;
 
 	tsign_early_t *early = early_take(ts, req->id);
 	ret = early_replay(ts, inst, early, step);

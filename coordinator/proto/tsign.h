@@ -43,8 +43,8 @@
  *   stuck: a collector not done although every member of D sent a share
  *       or was blamed (a bad share: OPTTE's combination failed, BASIC's
  *       proof did not verify), or the request is unfinished help_delay_ms
- *       after it started here (a silent or crashed member of D, or one
- *       that equivocated so that only some finish) -> our own shares of
+ *       after the first share of another member of D came (a silent or
+ *       crashed member, or one that sent its share to some only) -> our own shares of
  *       those messages to all (if not sent yet), and HELP for them to all
  *       (once per message)
  *   on HELP: our shares of the messages named -> SHARES to all, each
@@ -56,7 +56,11 @@
  * which is what every replica did before D existed: the work stays bounded
  * by one share (and one proof) per message per request. Safety never
  * depends on the delay (every signature is verified, and unique); the
- * delay only decides when liveness stops relying on D. Time comes in as
+ * delay only decides when liveness stops relying on D. It runs from a
+ * share of D, not from our input: a replica that is ahead of D (the apply
+ * pipelines of replicas drift apart by seconds under load) would
+ * otherwise help with every request; D holds at least one correct member
+ * when at most f are faulty, so its share always comes. Time comes in as
  * env->now_ms, at every call and through tsign_tick(), which the driver
  * calls periodically; with env NULL the delay counts from the first call
  * that brings a time. conf->designated = TSIGN_DESIGNATED_OFF makes every

@@ -90,8 +90,6 @@ int tsign_inst_open(tsign_t *ts, tsign_inst_t *inst, const tsign_request_t *req)
 		}
 	}
 	inst->designated = bft_nodeset_has(inst->dset, ts->params.self);
-	inst->clocked = ts->clocked;
-	inst->start_ms = ts->now_ms;
 	tsign_request_digest(req, inst->rdigest);
 	return BFT_EOK;
 }
@@ -404,6 +402,16 @@ static int inst_on_shares(tsign_t *ts, tsign_inst_t *inst, bft_node_t from,
 		if (ret != BFT_EOK) {
 			return ret;
 		}
+	}
+	if (!inst->timing && bft_nodeset_has(inst->dset, from) &&
+	    ts->conf.designated != TSIGN_DESIGNATED_OFF) {
+		/* D has begun here: from now on a missing share is late, not
+		 * just not made yet because we are ahead (tsign.h). */
+		inst->timing = true;
+		inst->clocked = ts->clocked;
+		inst->start_ms = ts->now_ms;
+		uint64_t due = inst->clocked ? inst->start_ms + ts->conf.help_delay_ms : ts->now_ms;
+		ts->next_check_ms = due < ts->next_check_ms ? due : ts->next_check_ms;
 	}
 	tsign_blame_t blame = { 0 };
 	tsign_bits_t need = { { 0 } };

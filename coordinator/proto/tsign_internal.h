@@ -99,6 +99,8 @@ typedef struct {
 	bool resend;                    /*!< Our SHARES carry RESEND. */
 	bft_nodeset_t dset;             /*!< D(id): who signs at input (all if designated is off). */
 	bool designated;                /*!< We are in dset. */
+	bool timing;                    /*!< A share from another member of D came: the
+	                                     help delay runs from start_ms. */
 	bool clocked;                   /*!< start_ms is a time from env. */
 	bool overdue;                   /*!< Unfinished help_delay_ms after start_ms. */
 	uint64_t start_ms;
