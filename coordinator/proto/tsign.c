@@ -281,7 +281,9 @@ static int early_replay(tsign_t *ts, tsign_inst_t *inst, const tsign_early_t *li
 		int ret = tsign_msg_decode(&ts->sizes, e->data, e->len, &msg);
 		assert(ret == BFT_EOK);  /* decoded before it was kept */
 		/* Whatever we send now (shares or SIGS) reaches them anyway. */
-		if (msg.kind == TSIGN_MSG_SHARES && (msg.flags & TSIGN_FLAG_RESEND) &&
+		bool resend = msg.kind == TSIGN_MSG_RESEND ||
+		              (msg.kind == TSIGN_MSG_SHARES && (msg.flags & TSIGN_FLAG_RESEND));
+		if (resend &&
 		    inst->resend_answers[e->from] < TSIGN_RESEND_ANSWERS) {
 			inst->resend_answers[e->from]++;
 		}

@@ -66,7 +66,8 @@
  * that brings a time. conf->designated = TSIGN_DESIGNATED_OFF makes every
  * replica sign every request at input (D is everyone), as before. A
  * replica outside D that may have lost messages of a request (RESEND,
- * below) signs it at input too: only its SHARES can carry RESEND.
+ * below) sends no SHARES to carry the flag: it sends a RESEND message of
+ * its own instead, answered the same way.
  *
  * Instances: ids grow with every input. Messages for ids not started yet
  * are kept (bounded per sender) if at most conf->window ids ahead of the

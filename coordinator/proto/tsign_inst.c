@@ -337,14 +337,13 @@ static int inst_progress(tsign_t *ts, tsign_inst_t *inst, tsign_bits_t *need,
 int tsign_inst_begin(tsign_t *ts, tsign_inst_t *inst, bft_step_t *step)
 {
 	assert(inst->state == TSIGN_INST_ACTIVE);
-	if (!inst->designated && !inst->resend) {
-		/* D signs; we collect, and help only if it is not enough. */
-		return BFT_EOK;
+	if (!inst->designated) {
+		/* D signs; we collect, and help only if it is not enough. If we
+		 * may have lost messages of it (a restart, FUTURE drops), RESEND
+		 * makes finished peers send their SIGS again and unfinished ones
+		 * their shares, as the flag on our SHARES would. */
+		return inst->resend && ts->others != 0 ? tsign_send_resend(ts, inst, step) : BFT_EOK;
 	}
-	/* In D, or we may have lost messages of it (a restart, FUTURE drops):
-	 * then only our SHARES can carry RESEND, which makes finished peers
-	 * send their SIGS and unfinished ones their shares again. Rare, so
-	 * its cost (our shares, as without D) does not matter. */
 	tsign_bits_t all;
 	tsign_bits_all(&all, inst->m);
 	tsign_blame_t blame = { 0 };
@@ -508,6 +507,7 @@ int tsign_inst_on_message(tsign_t *ts, tsign_inst_t *inst, bft_node_t from,
 	case TSIGN_MSG_PROOF_REQ: return inst_on_proof_req(ts, inst, from, msg, step);
 	case TSIGN_MSG_SIGS:      return inst_on_sigs(ts, inst, from, msg, step);
 	case TSIGN_MSG_HELP:      return inst_on_help(ts, inst, msg, step);
+	case TSIGN_MSG_RESEND:    return inst_answer_resend(ts, inst, from, step);
 	}
 	assert(0 && "decode returned an unknown kind");
 	return BFT_EINVAL;

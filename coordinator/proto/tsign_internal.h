@@ -196,6 +196,8 @@ int tsign_send_shares(tsign_t *ts, tsign_inst_t *inst, const tsign_bits_t *which
 /*! PROOF_REQ (or HELP) for the messages in which, to every peer. */
 int tsign_send_proof_req(tsign_t *ts, tsign_inst_t *inst, tsign_kind_t kind,
                          const tsign_bits_t *which, bft_step_t *step);
+/*! RESEND (no shares: we are outside D) to every peer. */
+int tsign_send_resend(tsign_t *ts, tsign_inst_t *inst, bft_step_t *step);
 /*! SIGS of a FINISHED inst to `to`. */
 int tsign_send_sigs(tsign_t *ts, tsign_inst_t *inst, bft_nodeset_t to, bft_step_t *step);
 /*! A message for a FINISHED inst: answered with SIGS where a peer needs them. */

@@ -25,7 +25,7 @@ void tsign_sizes_init(tsign_sizes_t *sizes, unsigned bits, uint16_t msgs_max)
 static bool kind_valid(uint8_t kind)
 {
 	return kind == TSIGN_MSG_SHARES || kind == TSIGN_MSG_PROOF_REQ || kind == TSIGN_MSG_SIGS ||
-	       kind == TSIGN_MSG_HELP;
+	       kind == TSIGN_MSG_HELP || kind == TSIGN_MSG_RESEND;
 }
 
 size_t tsign_entry_size(const tsign_sizes_t *sizes, tsign_kind_t kind, uint8_t flags)
@@ -39,6 +39,8 @@ size_t tsign_entry_size(const tsign_sizes_t *sizes, tsign_kind_t kind, uint8_t f
 		return 2;
 	case TSIGN_MSG_SIGS:
 		return sizes->value_len;
+	case TSIGN_MSG_RESEND:
+		return 0;
 	}
 	assert(0 && "unknown kind");
 	return 0;
@@ -50,7 +52,8 @@ static size_t header_size(tsign_kind_t kind)
 	case TSIGN_MSG_SHARES:    return 1 + 8 + 1 + TSIGN_RDIGEST_LEN + 2 + 2;
 	case TSIGN_MSG_PROOF_REQ:
 	case TSIGN_MSG_HELP:      return 1 + 8 + 2 + 2;
-	case TSIGN_MSG_SIGS:      return 1 + 8 + 2;
+	case TSIGN_MSG_SIGS:
+	case TSIGN_MSG_RESEND:    return 1 + 8 + 2;
 	}
 	assert(0 && "unknown kind");
 	return 0;
@@ -81,6 +84,9 @@ static bool msg_fields_valid(const tsign_sizes_t *sizes, const tsign_msg_t *msg)
 	if (msg->kind == TSIGN_MSG_SIGS) {
 		return msg->flags == 0 && msg->count == msg->m;
 	}
+	if (msg->kind == TSIGN_MSG_RESEND) {
+		return msg->flags == 0 && msg->count == 0;
+	}
 	if (msg->kind != TSIGN_MSG_SHARES && msg->flags != 0) {
 		return false;
 	}
@@ -101,7 +107,7 @@ static bool msg_fields_valid(const tsign_sizes_t *sizes, const tsign_msg_t *msg)
 int tsign_msg_encode_header(const tsign_sizes_t *sizes, const tsign_msg_t *msg,
                             uint8_t *buf, size_t cap, size_t *len)
 {
-	if (msg->entries == NULL || !msg_fields_valid(sizes, msg) ||
+	if ((msg->entries == NULL && msg->count > 0) || !msg_fields_valid(sizes, msg) ||
 	    (msg->kind == TSIGN_MSG_SHARES && msg->rdigest == NULL)) {
 		return BFT_EINVAL;
 	}
@@ -114,7 +120,7 @@ int tsign_msg_encode_header(const tsign_sizes_t *sizes, const tsign_msg_t *msg,
 		bft_wire_put_raw(&w, msg->rdigest, TSIGN_RDIGEST_LEN);
 	}
 	bft_wire_put_u16(&w, msg->m);
-	if (msg->kind != TSIGN_MSG_SIGS) {
+	if (msg->kind != TSIGN_MSG_SIGS && msg->kind != TSIGN_MSG_RESEND) {
 		bft_wire_put_u16(&w, msg->count);
 	}
 	if (!bft_wire_w_ok(&w)) {
@@ -160,9 +166,12 @@ int tsign_msg_decode(const tsign_sizes_t *sizes, const uint8_t *buf, size_t len,
 		bft_wire_get_raw(&r, TSIGN_RDIGEST_LEN, &msg->rdigest);
 	}
 	msg->m = bft_wire_get_u16(&r);
-	msg->count = kind == TSIGN_MSG_SIGS ? msg->m : bft_wire_get_u16(&r);
+	msg->count = kind == TSIGN_MSG_SIGS ? msg->m :
+	             kind == TSIGN_MSG_RESEND ? 0 : bft_wire_get_u16(&r);
 	/* Bound the entries by m before taking them: count <= m <= msgs_max. */
-	if (msg->m < 1 || msg->m > sizes->msgs_max || msg->count < 1 || msg->count > msg->m ||
+	bool empty_ok = kind == TSIGN_MSG_RESEND;
+	if (msg->m < 1 || msg->m > sizes->msgs_max || (msg->count < 1 && !empty_ok) ||
+	    msg->count > msg->m ||
 	    (msg->flags & ~TSIGN_FLAGS_ALL) != 0) {
 		bft_wire_r_fail(&r);
 	}

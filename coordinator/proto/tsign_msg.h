@@ -18,11 +18,13 @@
  *   PROOF_REQ u8 2, u64 id, u16 m, u16 count, count x u16 index
  *   SIGS      u8 3, u64 id, u16 m, m x signature[L]
  *   HELP      u8 4, u64 id, u16 m, u16 count, count x u16 index
+ *   RESEND    u8 5, u64 id, u16 m
  *
  * L = bytes of the modulus N, Z = bytes of the largest proof response
  * (bits(N) + 513 bits). flags: PROOFS (entries carry proofs), RESEND (the
  * sender may have lost messages of this instance); other bits are refused.
- * m is 1..msgs_max, count 1..m, indexes strictly increasing below m.
+ * m is 1..msgs_max, count 1..m, indexes strictly increasing below m
+ * (RESEND: no entries, count 0).
  * Value ranges ([1, N), proofs) are the collector's to judge, not the
  * decoder's: a well-formed message with a bad share is a different fault.
  */
@@ -41,6 +43,7 @@ typedef enum {
 	TSIGN_MSG_PROOF_REQ = 2,
 	TSIGN_MSG_SIGS      = 3,
 	TSIGN_MSG_HELP      = 4,  /*!< The designated signers were not enough (tsign.h). */
+	TSIGN_MSG_RESEND    = 5,  /*!< RESEND without shares: from a replica outside D. */
 } tsign_kind_t;
 
 #define TSIGN_FLAG_PROOFS	0x01

@@ -163,6 +163,16 @@ int tsign_send_proof_req(tsign_t *ts, tsign_inst_t *inst, tsign_kind_t kind,
 	return tsign_send(ts, ts->others, hdr, hdr_len, ts->scratch, 2 * count, step);
 }
 
+int tsign_send_resend(tsign_t *ts, tsign_inst_t *inst, bft_step_t *step)
+{
+	tsign_msg_t msg = { .kind = TSIGN_MSG_RESEND, .id = inst->id, .m = inst->m };
+	uint8_t hdr[TSIGN_HEADER_MAX];
+	size_t hdr_len = 0;
+	int ret = tsign_msg_encode_header(&ts->sizes, &msg, hdr, sizeof(hdr), &hdr_len);
+	assert(ret == BFT_EOK);
+	return tsign_send(ts, ts->others, hdr, hdr_len, NULL, 0, step);
+}
+
 int tsign_send_sigs(tsign_t *ts, tsign_inst_t *inst, bft_nodeset_t to, bft_step_t *step)
 {
 	assert(inst->state == TSIGN_INST_FINISHED && inst->output != NULL);
@@ -207,11 +217,13 @@ int tsign_finished_on_message(tsign_t *ts, tsign_inst_t *inst, bft_node_t from,
 		ts->stats.helps_answered += msg->kind == TSIGN_MSG_HELP;
 		return tsign_send_sigs(ts, inst, one, step);
 	case TSIGN_MSG_SHARES:
+	case TSIGN_MSG_RESEND:
 		/* Late shares are normal; only a RESEND says our SIGS went missing
 		 * (or a restarted peer lost them). Answered at most
 		 * TSIGN_RESEND_ANSWERS times per peer, so a liar cannot make us
 		 * talk on. */
-		if (!(msg->flags & TSIGN_FLAG_RESEND) || inst->resend_answers[from] >= TSIGN_RESEND_ANSWERS) {
+		if ((msg->kind == TSIGN_MSG_SHARES && !(msg->flags & TSIGN_FLAG_RESEND)) ||
+		    inst->resend_answers[from] >= TSIGN_RESEND_ANSWERS) {
 			return BFT_EOK;
 		}
 		inst->resend_answers[from]++;

@@ -171,8 +171,26 @@ static void test_bounds(void)
 	/* Unknown kinds; SIGS and PROOF_REQ carry no flags; SIGS count = m. */
 	uint8_t kind0[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0 };
 	CHECK_EQ(tsign_msg_decode(&sizes, kind0, sizeof(kind0), &msg), BFT_EMALF);
-	kind0[0] = 5;
+	kind0[0] = 6;
 	CHECK_EQ(tsign_msg_decode(&sizes, kind0, sizeof(kind0), &msg), BFT_EMALF);
+	/* RESEND: its first 11 bytes and nothing more; m in range. */
+	kind0[0] = TSIGN_MSG_RESEND;
+	CHECK_EQ(tsign_msg_decode(&sizes, kind0, sizeof(kind0), &msg), BFT_EMALF);
+	CHECK_EQ(tsign_msg_decode(&sizes, kind0, 11, &msg), BFT_EOK);
+	CHECK(msg.kind == TSIGN_MSG_RESEND && msg.m == 1 && msg.count == 0 && msg.flags == 0);
+	CHECK_EQ(tsign_msg_decode(&sizes, kind0, 10, &msg), BFT_EMALF);
+	kind0[10] = 0;  /* m = 0 */
+	CHECK_EQ(tsign_msg_decode(&sizes, kind0, 11, &msg), BFT_EMALF);
+	kind0[10] = 1;
+	tsign_msg_t resend = { .kind = TSIGN_MSG_RESEND, .id = 7, .m = 3 };
+	uint8_t rbuf[16];
+	size_t rlen = 0;
+	CHECK_EQ(tsign_msg_encode(&sizes, &resend, rbuf, sizeof(rbuf), &rlen), BFT_EOK);
+	CHECK_EQ(rlen, 11);
+	CHECK_EQ(tsign_msg_decode(&sizes, rbuf, rlen, &msg), BFT_EOK);
+	CHECK(msg.kind == TSIGN_MSG_RESEND && msg.id == 7 && msg.m == 3);
+	resend.count = 1;
+	CHECK_EQ(tsign_msg_encode(&sizes, &resend, rbuf, sizeof(rbuf), &rlen), BFT_EINVAL);
 	/* The same bytes are a well-formed HELP for message 0 of 1. */
 	kind0[0] = TSIGN_MSG_HELP;
 	CHECK_EQ(tsign_msg_decode(&sizes, kind0, sizeof(kind0), &msg), BFT_EOK);

@@ -204,7 +204,7 @@ static void total_add(total_t *t, const tnet_conf_t *conf, const tnet_result_t *
 	t->runs++;
 	t->failures += !res->ok;
 	t->requests += conf->requests;
-	for (unsigned k = 0; k < 5; k++) {
+	for (unsigned k = 0; k < 6; k++) {
 		t->sum.kind[k].msgs += res->kind[k].msgs;
 		t->sum.kind[k].bytes += res->kind[k].bytes;
 	}

@@ -449,7 +449,7 @@ static bool net_take_step(net_t *net, bft_node_t at)
 		const uint8_t *data = bft_step_msg_data(step, i);
 		size_t len = step->msgs[i].len;
 		bft_nodeset_t to = step->msgs[i].to;
-		if ((to & bft_nodeset_one(at)) || data[0] < 1 || data[0] > 4) {
+		if ((to & bft_nodeset_one(at)) || data[0] < 1 || data[0] > 5) {
 			return fail(net, "node %u sent to itself or an unknown kind %u", at, data[0]);
 		}
 		unsigned copies = bft_nodeset_count(to);
@@ -513,7 +513,7 @@ static void net_input(net_t *net, bft_node_t node)
 /* help_spam: a HELP for every message of the request a message names. */
 static void net_help_spam(net_t *net, bft_node_t from, const uint8_t *data, size_t len)
 {
-	if (len < 11 || data[0] < 1 || data[0] > 4) {
+	if (len < 11 || data[0] < 1 || data[0] > 5) {
 		return;
 	}
 	uint16_t m = net->conf->m;

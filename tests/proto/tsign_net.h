@@ -99,7 +99,7 @@ typedef struct {
 typedef struct {
 	bool ok;
 	char why[256];
-	tnet_count_t kind[5];       /*!< By message kind (1..4); [0] all. */
+	tnet_count_t kind[6];       /*!< By message kind (1..5); [0] all. */
 	uint64_t faults;            /*!< Faults reported by correct replicas. */
 	uint64_t finished_by_sigs;  /*!< Correct replicas' outputs helped by SIGS. */
 	uint64_t proof_requests;
