@@ -7,11 +7,12 @@
 #   proc_mem_kb PID            "VmRSS VmHWM" of PID, kB
 #   ctl_status CONF            bftdnsctl status of the replica with knot.conf CONF
 #   status_field TEXT KEY      KEY's value in a status TEXT
-#   stock_conf DIR PORT BITS [ZONE-ITEMS]
-#                              knot.conf in DIR of a stock-configured knotd serving
-#                              DIR/example.com.zone, signing it itself (RSASHA256, BITS)
+#   stock_conf, stock_start    the stock knotd (tests/bench/stock.sh)
 #   update_timed PORT NAME     one knsupdate adding NAME.example.com. A; prints its µs
 #   stats_ms FILE              "median p95 max" of the µs lines in FILE, in ms
+
+# shellcheck source=stock.sh
+. "$(dirname "${BASH_SOURCE[0]}")/stock.sh"
 
 BFTDNSCTL=${BFTDNSCTL:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/meson/coordinator/tools/bftdnsctl}
 CLK_TCK=$(getconf CLK_TCK)
@@ -35,44 +36,6 @@ ctl_status() {
 
 status_field() {
 	sed -n "s/^$2: //p" <<<"$1" | head -n 1
-}
-
-stock_conf() {
-	local dir=$1 port=$2 bits=$3 items=${4:-}
-	cat >"$dir/knot.conf" <<-CONF
-	server:
-	    rundir: "$dir"
-	    pidfile: "$dir/knot.pid"
-	    listen: 127.0.0.1@$port
-	log:
-	  - target: "$dir/knot.log"
-	    any: info
-	database:
-	    storage: "$dir"
-	key:
-	  - id: $TSIG_NAME
-	    algorithm: hmac-sha256
-	    secret: $TSIG_SECRET
-	acl:
-	  - id: update
-	    key: $TSIG_NAME
-	    action: update
-	  - id: transfer
-	    address: 127.0.0.1
-	    action: transfer
-	policy:
-	  - id: rsa
-	    algorithm: rsasha256
-	    ksk-size: $bits
-	    single-type-signing: on
-	zone:
-	  - domain: example.com.
-	    file: "$dir/example.com.zone"
-	    acl: [ update, transfer ]
-	    dnssec-signing: on
-	    dnssec-policy: rsa
-	$items
-	CONF
 }
 
 update_timed() {

@@ -134,13 +134,9 @@ group_cpu_ms() {
 }
 
 # The stock knotd, up for the whole run.
-mkdir -p "$TMP/stock"
-write_zone "$TMP/stock/example.com.zone"
 port_stock=$(free_port)
-stock_conf "$TMP/stock" "$port_stock" "$bits"
-knot_start "$TMP/stock"
-pid_stock=$KNOT_PID
-wait_log "$TMP/stock/knot.log" 'DNSSEC, successfully signed' 300 || fail "stock knotd did not sign"
+stock_start "$TMP/stock" "$port_stock" "$bits"
+pid_stock=$STOCK_PID
 
 log "n = ${ns//,/, }; $updates sequential knsupdate each, blocks of 10 alternating with stock knotd;" \
 	"$protocol, RSA-$bits; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -37,6 +37,8 @@ done
 # The cluster helpers include tests/knot/lib.sh (TMP, knot_start, ...).
 . "$(dirname "$0")/../cluster/lib.sh"
 . "$(dirname "$0")/../bench/summary.sh"
+# shellcheck source=../bench/stock.sh
+. "$(dirname "$0")/../bench/stock.sh"
 
 mkdir -p "$TMP/keys"
 "$BFTDNS_KEYGEN" --zone example.com. --replicas 1 --faults 0 --bits "$bits" \
@@ -48,41 +50,8 @@ wait_signed "$TMP/module"
 pid_mod=$KNOT_PID
 
 port_stock=$(free_port)
-mkdir -p "$TMP/stock"
-write_zone "$TMP/stock/example.com.zone"
-cat >"$TMP/stock/knot.conf" <<CONF
-server:
-    rundir: "$TMP/stock"
-    pidfile: "$TMP/stock/knot.pid"
-    listen: 127.0.0.1@$port_stock
-log:
-  - target: "$TMP/stock/knot.log"
-    any: info
-database:
-    storage: "$TMP/stock"
-key:
-  - id: $TSIG_NAME
-    algorithm: hmac-sha256
-    secret: $TSIG_SECRET
-acl:
-  - id: update
-    key: $TSIG_NAME
-    action: update
-policy:
-  - id: rsa
-    algorithm: rsasha256
-    ksk-size: $bits
-    single-type-signing: on
-zone:
-  - domain: example.com.
-    file: "$TMP/stock/example.com.zone"
-    acl: update
-    dnssec-signing: on
-    dnssec-policy: rsa
-CONF
-knot_start "$TMP/stock"
-wait_log "$TMP/stock/knot.log" 'DNSSEC, successfully signed' 300 || fail "stock knotd did not sign"
-pid_stock=$KNOT_PID
+stock_start "$TMP/stock" "$port_stock" "$bits"
+pid_stock=$STOCK_PID
 
 # block PORT LABEL FROM COUNT: COUNT sequential knsupdate processes; appends
 # one latency in ms per update to TMP/LABEL.ms.
