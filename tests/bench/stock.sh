@@ -12,20 +12,9 @@
 # 127.0.0.1; ZONE-ITEMS (lines indented for the zone) are added to the zone.
 stock_conf() {
 	local dir=$1 port=$2 bits=$3 items=${4:-}
-	cat >"$dir/knot.conf" <<-CONF
-	server:
-	    rundir: "$dir"
-	    pidfile: "$dir/knot.pid"
-	    listen: 127.0.0.1@$port
-	log:
-	  - target: "$dir/knot.log"
-	    any: info
-	database:
-	    storage: "$dir"
-	key:
-	  - id: $TSIG_NAME
-	    algorithm: hmac-sha256
-	    secret: $TSIG_SECRET
+	{
+		knot_conf_head "$dir" "127.0.0.1@$port"
+		cat <<-CONF
 	acl:
 	  - id: update
 	    key: $TSIG_NAME
@@ -46,6 +35,7 @@ stock_conf() {
 	    dnssec-policy: rsa
 	$items
 	CONF
+	} >"$dir/knot.conf"
 }
 
 # stock_start DIR PORT BITS: writes DIR/knot.conf and the zone, starts knotd

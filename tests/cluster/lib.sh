@@ -68,21 +68,8 @@ cluster_conf() {
 	mkdir -p "$dir"
 	write_zone "$dir/example.com.zone"
 	{
+		knot_conf_head "$dir" "127.0.0.1@${CLUSTER_DNS_PORT[i]}" "${CLUSTER_SERVER_EXTRA:-}"
 		cat <<-CONF
-		server:
-		    rundir: "$dir"
-		    pidfile: "$dir/knot.pid"
-		    listen: 127.0.0.1@${CLUSTER_DNS_PORT[i]}
-		${CLUSTER_SERVER_EXTRA:-}
-		log:
-		  - target: "$dir/knot.log"
-		    any: info
-		database:
-		    storage: "$dir"
-		key:
-		  - id: $TSIG_NAME
-		    algorithm: hmac-sha256
-		    secret: $TSIG_SECRET
 		acl:
 		  - id: update
 		    key: $TSIG_NAME

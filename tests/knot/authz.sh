@@ -33,20 +33,9 @@ authz_setup() {
 	local dir=$1 port=$2 extra=${3:-}
 	mkdir -p "$dir"
 	write_zone "$dir/example.com.zone"
-	cat >"$dir/knot.conf" <<-CONF
-	server:
-	    rundir: "$dir"
-	    pidfile: "$dir/knot.pid"
-	    listen: 127.0.0.1@$port
-	log:
-	  - target: "$dir/knot.log"
-	    any: info
-	database:
-	    storage: "$dir"
-	key:
-	  - id: $TSIG_NAME
-	    algorithm: hmac-sha256
-	    secret: $TSIG_SECRET
+	{
+		knot_conf_head "$dir" "127.0.0.1@$port"
+		cat <<-CONF
 	  - id: $TYPED_NAME
 	    algorithm: hmac-sha256
 	    secret: $TYPED_SECRET
@@ -77,6 +66,7 @@ authz_setup() {
 	    acl: [ update, typed, transfer ]
 	    module: mod-bftdns/default
 	CONF
+	} >"$dir/knot.conf"
 }
 
 # key_file FILE NAME SECRET: a key file for nsupdate -k.

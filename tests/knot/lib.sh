@@ -177,18 +177,19 @@ make_key() {
 		--out "$1" >"$1.keygen.log" 2>&1 || { cat "$1.keygen.log" >&2; fail "bftdns-keygen failed"; }
 }
 
-# replica_setup DIR PORT KEYDIR [MODULE-ITEMS] [ZONE-ITEMS] [SECTIONS]:
-# knot.conf and zone for replica 1 of 1 of example.com. in DIR, DNS on
-# 127.0.0.1@PORT, updates with the TSIG key, transfers from 127.0.0.1.
-replica_setup() {
-	local dir=$1 port=$2 keydir=$3 extra=${4:-} zone_items=${5:-} sections=${6:-}
-	mkdir -p "$dir"
-	write_zone "$dir/example.com.zone"
-	cat >"$dir/knot.conf" <<-CONF
+# knot_conf_head DIR LISTEN [SERVER-ITEMS]: the first sections of a test
+# knot.conf for a knotd in DIR listening on LISTEN (ADDR@PORT): server (and
+# SERVER-ITEMS, lines indented for it), log to DIR/knot.log, database in
+# DIR, and the TSIG key as the first of the key section, which the caller
+# may go on with more keys.
+knot_conf_head() {
+	local dir=$1 listen=$2 server_items=${3:-}
+	cat <<-CONF
 	server:
 	    rundir: "$dir"
 	    pidfile: "$dir/knot.pid"
-	    listen: 127.0.0.1@$port
+	    listen: $listen
+	$server_items
 	log:
 	  - target: "$dir/knot.log"
 	    any: info
@@ -198,6 +199,19 @@ replica_setup() {
 	  - id: $TSIG_NAME
 	    algorithm: hmac-sha256
 	    secret: $TSIG_SECRET
+	CONF
+}
+
+# replica_setup DIR PORT KEYDIR [MODULE-ITEMS] [ZONE-ITEMS] [SECTIONS]:
+# knot.conf and zone for replica 1 of 1 of example.com. in DIR, DNS on
+# 127.0.0.1@PORT, updates with the TSIG key, transfers from 127.0.0.1.
+replica_setup() {
+	local dir=$1 port=$2 keydir=$3 extra=${4:-} zone_items=${5:-} sections=${6:-}
+	mkdir -p "$dir"
+	write_zone "$dir/example.com.zone"
+	{
+		knot_conf_head "$dir" "127.0.0.1@$port"
+		cat <<-CONF
 	acl:
 	  - id: update
 	    key: $TSIG_NAME
@@ -223,6 +237,7 @@ replica_setup() {
 	    module: mod-bftdns/default
 	$zone_items
 	CONF
+	} >"$dir/knot.conf"
 	cat >"$dir/update.key" <<-KEY
 	key "$TSIG_NAME" {
 	    algorithm hmac-sha256;
