@@ -19,12 +19,9 @@
  * Usage: test_abc_restart PATH-TO-bftdns-node
  */
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-
 #include "coordinator/proto/batch.h"
 #include "tests/core/cluster.h"
+#include "tests/core/node_proc.h"
 #include "tests/common/check.h"
 
 #define N		4
@@ -33,100 +30,36 @@
 #define MISSED		20
 #define LOG_MAX		4096
 
-typedef struct {
-	pid_t pid;
-	int out;
-	char buf[4096];
-	size_t len;
-	unsigned batches;         /* "batch" lines printed */
-	long resumed;             /* "resumed N", -1 before */
-} node_proc_t;
-
 static cluster_t *c;
 static node_proc_t node;
+static unsigned node_batches;     /* "batch" lines printed */
+static long node_resumed = -1;    /* "resumed N", -1 before */
 static const char *node_path;
 static char log_path[160];
 static unsigned k_sent;
 
 static void node_spawn(void)
 {
-	int fds[2];
-	CHECK(pipe2(fds, O_CLOEXEC) == 0);
-	char args[N + 4][160];
-	char *argv[2 * N + 24];
-	int a = 0;
-	argv[a++] = (char *)node_path;
-	snprintf(args[0], sizeof(args[0]), "%u", N);
-	snprintf(args[1], sizeof(args[1]), "%u", CHILD);
-	argv[a++] = "--n"; argv[a++] = args[0];
-	argv[a++] = "--self"; argv[a++] = args[1];
-	argv[a++] = "--key"; argv[a++] = c->keys[CHILD];
-	argv[a++] = "--coin"; argv[a++] = c->coins[CHILD];
-	argv[a++] = "--log"; argv[a++] = log_path;
-	argv[a++] = "--every"; argv[a++] = "40";
-	argv[a++] = "--lifetime"; argv[a++] = "100";
-	for (unsigned i = 0; i < N; i++) {
-		snprintf(args[2 + i], sizeof(args[2 + i]), "127.0.0.1:%u:%s", c->ports[i], c->pins[i]);
-		argv[a++] = "--peer";
-		argv[a++] = args[2 + i];
+	const char *const extra[] = { "--coin", c->coins[CHILD], "--log", log_path,
+	                              "--every", "40", "--lifetime", "100", NULL };
+	node_proc_spawn(&node, node_path, c, CHILD, extra);
+	node_batches = 0;
+	node_resumed = -1;
+}
+
+static void node_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	long count = 0;
+	node_batches += strncmp(line, "batch ", 6) == 0 ? 1u : 0u;
+	if (sscanf(line, "resumed %ld", &count) == 1) {
+		node_resumed = count;
 	}
-	argv[a] = NULL;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		execv(node_path, argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	CHECK(pid > 0);
-	fcntl(fds[0], F_SETFL, O_NONBLOCK);
-	node = (node_proc_t){ .pid = pid, .out = fds[0], .resumed = -1 };
 }
 
 static void node_read(void)
 {
-	for (int rounds = 0; rounds < 64; rounds++) {
-		ssize_t got = read(node.out, node.buf + node.len, sizeof(node.buf) - 1 - node.len);
-		if (got <= 0) {
-			return;
-		}
-		node.len += (size_t)got;
-		node.buf[node.len] = '\0';
-		char *line = node.buf, *nl;
-		while ((nl = strchr(line, '\n')) != NULL) {
-			long count = 0;
-			*nl = '\0';
-			node.batches += strncmp(line, "batch ", 6) == 0 ? 1u : 0u;
-			if (sscanf(line, "resumed %ld", &count) == 1) {
-				node.resumed = count;
-			}
-			line = nl + 1;
-		}
-		node.len = strlen(line);
-		memmove(node.buf, line, node.len);
-	}
-}
-
-static void node_reap(int sig)
-{
-	if (node.pid <= 0) {
-		return;
-	}
-	kill(node.pid, sig);
-	int status = 0;
-	pid_t got = 0;
-	for (int i = 0; i < 500 && got == 0; i++) {
-		got = waitpid(node.pid, &status, WNOHANG);
-		if (got == 0) {
-			cluster_pause_ms(10);
-		}
-	}
-	if (got == 0) {
-		kill(node.pid, SIGKILL);
-		waitpid(node.pid, &status, 0);
-	}
-	close(node.out);
-	node.pid = 0;
+	node_proc_read(&node, node_line, NULL);
 }
 
 /* One request at each of replicas 1-3 (unique names: "req 9<i>:<k>"). */
@@ -196,37 +129,21 @@ static unsigned delivered_with(const char *prefix, unsigned from)
 	return found;
 }
 
-static bool links_to_child(bool up, unsigned limit_ms)
-{
-	uint64_t end = cluster_now_ms() + limit_ms;
-	while (cluster_now_ms() < end) {
-		bool ok = true;
-		for (unsigned i = 0; i < CHILD; i++) {
-			ok &= bft_nodeset_has(bftdns_core_links_up(c->cores[i]), CHILD) == up;
-		}
-		if (ok) {
-			return true;
-		}
-		cluster_pause_ms(10);
-	}
-	return false;
-}
-
 static void test_kill_restart(void)
 {
 	node_spawn();
 	uint64_t end = cluster_now_ms() + WAIT_MS;
-	while (cluster_now_ms() < end && (node.batches < 5 || batches_of(0) < 5)) {
+	while (cluster_now_ms() < end && (node_batches < 5 || batches_of(0) < 5)) {
 		send_round();
 		node_read();
 		cluster_pause_ms(20);
 	}
-	CHECK(node.batches >= 5);
+	CHECK(node_batches >= 5);
 	printf("replica 4 (pid %d) delivered %u batches with replicas 1-3\n", (int)node.pid,
-	       node.batches);
+	       node_batches);
 
-	node_reap(SIGKILL);
-	CHECK(links_to_child(false, 10000));
+	node_proc_reap(&node, SIGKILL);
+	CHECK(node_proc_links(c, CHILD, CHILD, false, 10000));
 	/* Its log may hold a batch replica 1 has not delivered yet: wait for it. */
 	unsigned logged = 0;
 	bool matches = false;
@@ -264,10 +181,10 @@ static void test_kill_restart(void)
 		            delivered_with(own, restart_at) >= 3;
 	}
 	CHECK(caught_up);
-	CHECK_EQ(node.resumed, logged);
+	CHECK_EQ(node_resumed, logged);
 	printf("replica 4 restarted (pid %d): resumed after %ld batches; its log now holds %u "
 	       "batches, identical to replicas 1-3's, with %u of its new requests\n",
-	       (int)node.pid, node.resumed, count, delivered_with(own, restart_at));
+	       (int)node.pid, node_resumed, count, delivered_with(own, restart_at));
 	for (unsigned i = 0; i < CHILD; i++) {
 		bftdns_core_stats_t st;
 		bftdns_core_stats(c->cores[i], &st);
@@ -292,7 +209,7 @@ int main(int argc, char **argv)
 		CHECK_EQ(bftdns_core_start(&conf, &c->cores[i]), BFT_EOK);
 	}
 	test_kill_restart();
-	node_reap(SIGTERM);
+	node_proc_reap(&node, SIGTERM);
 	cluster_destroy(c);
 	free(c);
 	return check_result("test_abc_restart");

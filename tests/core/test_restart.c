@@ -20,12 +20,10 @@
  */
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 
 #include "coordinator/proto/example_send.h"
 #include "tests/core/cluster.h"
+#include "tests/core/node_proc.h"
 #include "tests/common/check.h"
 
 #define N		4
@@ -34,13 +32,8 @@
 #define PING_MS		200
 #define IDLE_MS		1500
 
-typedef struct {
-	pid_t pid;
-	int out;                  /* read end of its stdout */
-	char buf[4096];
-	size_t len;
-	unsigned from[N];         /* messages it printed, per sender */
-} node_proc_t;
+/* Messages replica 4 printed ("out TAG ..."), per sender. */
+static unsigned node_from[N];
 
 static cluster_t *c;
 static node_proc_t node;
@@ -48,84 +41,23 @@ static const char *node_path;
 
 static void node_spawn(void)
 {
-	int fds[2];
-	CHECK(pipe2(fds, O_CLOEXEC) == 0);
-	char args[N + 12][160];
-	char *argv[N * 2 + 16];
-	int a = 0;
-	argv[a++] = (char *)node_path;
-	snprintf(args[0], sizeof(args[0]), "%u", N);
-	snprintf(args[1], sizeof(args[1]), "%u", CHILD);
-	argv[a++] = "--n"; argv[a++] = args[0];
-	argv[a++] = "--self"; argv[a++] = args[1];
-	argv[a++] = "--key"; argv[a++] = c->keys[CHILD];
-	argv[a++] = "--every"; argv[a++] = "20";
-	argv[a++] = "--lifetime"; argv[a++] = "100";
-	for (unsigned i = 0; i < N; i++) {
-		snprintf(args[2 + i], sizeof(args[2 + i]), "127.0.0.1:%u:%s", c->ports[i], c->pins[i]);
-		argv[a++] = "--peer";
-		argv[a++] = args[2 + i];
-	}
-	argv[a] = NULL;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		execv(node_path, argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	CHECK(pid > 0);
-	fcntl(fds[0], F_SETFL, O_NONBLOCK);
-	node.pid = pid;
-	node.out = fds[0];
-	node.len = 0;
-	memset(node.from, 0, sizeof(node.from));
+	static const char *const extra[] = { "--every", "20", "--lifetime", "100", NULL };
+	node_proc_spawn(&node, node_path, c, CHILD, extra);
+	memset(node_from, 0, sizeof(node_from));
 }
 
-/* Reads what the node printed; counts "out TAG ..." lines. */
+static void node_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	unsigned tag = 0;
+	if (sscanf(line, "out %u", &tag) == 1 && tag < N) {
+		node_from[tag]++;
+	}
+}
+
 static void node_read(void)
 {
-	for (int rounds = 0; rounds < 64; rounds++) {
-		ssize_t got = read(node.out, node.buf + node.len, sizeof(node.buf) - 1 - node.len);
-		if (got <= 0) {
-			return;
-		}
-		node.len += (size_t)got;
-		node.buf[node.len] = '\0';
-		char *line = node.buf, *nl;
-		while ((nl = strchr(line, '\n')) != NULL) {
-			unsigned tag = 0;
-			*nl = '\0';
-			if (sscanf(line, "out %u", &tag) == 1 && tag < N) {
-				node.from[tag]++;
-			}
-			line = nl + 1;
-		}
-		node.len = strlen(line);
-		memmove(node.buf, line, node.len);
-	}
-}
-
-static void node_reap(int sig)
-{
-	if (node.pid <= 0) {
-		return;
-	}
-	kill(node.pid, sig);
-	int status = 0;
-	pid_t got = 0;
-	for (int i = 0; i < 500 && got == 0; i++) {
-		got = waitpid(node.pid, &status, WNOHANG);
-		if (got == 0) {
-			cluster_pause_ms(10);
-		}
-	}
-	if (got == 0) {
-		kill(node.pid, SIGKILL);
-		waitpid(node.pid, &status, 0);
-	}
-	close(node.out);
-	node.pid = 0;
+	node_proc_read(&node, node_line, NULL);
 }
 
 static unsigned k_sent;
@@ -157,7 +89,7 @@ static bool traffic_both_ways(const unsigned *cores_base, const unsigned *node_b
 		bool ok = true;
 		for (unsigned i = 0; i < CHILD; i++) {
 			ok &= cluster_count(&c->rec[i], CHILD) >= cores_base[i] + want;
-			ok &= node.from[i] >= node_base[i] + want;
+			ok &= node_from[i] >= node_base[i] + want;
 		}
 		if (ok) {
 			return true;
@@ -167,28 +99,12 @@ static bool traffic_both_ways(const unsigned *cores_base, const unsigned *node_b
 	return false;
 }
 
-static bool child_links(bool up, unsigned limit_ms)
-{
-	uint64_t end = cluster_now_ms() + limit_ms;
-	while (cluster_now_ms() < end) {
-		bool ok = true;
-		for (unsigned i = 0; i < CHILD; i++) {
-			ok &= bft_nodeset_has(bftdns_core_links_up(c->cores[i]), CHILD) == up;
-		}
-		if (ok) {
-			return true;
-		}
-		cluster_pause_ms(10);
-	}
-	return false;
-}
-
 static void snapshot(unsigned *cores_base, unsigned *node_base)
 {
 	node_read();
 	for (unsigned i = 0; i < CHILD; i++) {
 		cores_base[i] = cluster_count(&c->rec[i], CHILD);
-		node_base[i] = node.from[i];
+		node_base[i] = node_from[i];
 	}
 }
 
@@ -199,8 +115,8 @@ static void test_kill_restart(void)
 	CHECK(traffic_both_ways(cores_base, node_base, 5, 20000));
 	printf("replica 4 (pid %d) exchanges messages with replicas 1-3\n", (int)node.pid);
 
-	node_reap(SIGKILL);
-	CHECK(child_links(false, 10000));
+	node_proc_reap(&node, SIGKILL);
+	CHECK(node_proc_links(c, CHILD, CHILD, false, 10000));
 	printf("replica 4 killed; its links are down\n");
 	/* The others carry on among themselves meanwhile. */
 	unsigned before = cluster_count(&c->rec[0], 1);
@@ -215,7 +131,7 @@ static void test_kill_restart(void)
 	CHECK(others_ok);
 
 	node_spawn();
-	CHECK(child_links(true, 20000));
+	CHECK(node_proc_links(c, CHILD, CHILD, true, 20000));
 	snapshot(cores_base, node_base);
 	CHECK(traffic_both_ways(cores_base, node_base, 5, 20000));
 	printf("replica 4 restarted (pid %d); links up, traffic resumed both ways\n", (int)node.pid);
@@ -262,12 +178,12 @@ static void test_stopped_peer(void)
 static void test_silent_peer(void)
 {
 	kill(node.pid, SIGSTOP);
-	CHECK(child_links(false, IDLE_MS * 5));
+	CHECK(node_proc_links(c, CHILD, CHILD, false, IDLE_MS * 5));
 	CHECK(cluster_log_has(&c->rec[0], "replica 4 (127.0.0.1:") &&
 	      cluster_log_has(&c->rec[0], "silent for too long"));
 	printf("replica 4 stopped past the idle limit: links dropped as silent\n");
 	kill(node.pid, SIGCONT);
-	CHECK(child_links(true, 20000));
+	CHECK(node_proc_links(c, CHILD, CHILD, true, 20000));
 	unsigned cores_base[N], node_base[N];
 	snapshot(cores_base, node_base);
 	CHECK(traffic_both_ways(cores_base, node_base, 5, 30000));
@@ -295,7 +211,7 @@ int main(int argc, char **argv)
 	test_kill_restart();
 	test_stopped_peer();
 	test_silent_peer();
-	node_reap(SIGTERM);
+	node_proc_reap(&node, SIGTERM);
 	cluster_destroy(c);
 	free(c);
 	return check_result("test_restart");
