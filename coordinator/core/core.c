@@ -98,6 +98,9 @@ static int core_copy_conf(bftdns_core_t *core, const bftdns_core_conf_t *conf)
 	if (conf->resume_count > 0 && conf->resume == NULL) {
 		return core_fail(core, BFT_EINVAL, "resume_count without resume batches");
 	}
+	if (conf->vote_count > 0 && conf->votes == NULL) {
+		return core_fail(core, BFT_EINVAL, "vote_count without vote records");
+	}
 	for (unsigned i = 0; i < conf->n; i++) {
 		const bftdns_core_peer_t *peer = &conf->peers[i];
 		if (peer->host == NULL || peer->pin == NULL ||

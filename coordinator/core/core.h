@@ -34,6 +34,14 @@
  * in the same order. A request given to several replicas is delivered
  * once (within the dedup window, abc.h).
  *
+ * Vote records (production with conf.votes_durable): tag
+ * BFTDNS_CORE_OUT_VOTE, bytes as abc_votes.h describes. The exception to
+ * "must not block": deliver returns only once such a record is durable
+ * (written and synced), because the messages of the same step are sent
+ * right after it returns (drive.c) and a vote sent but lost in a crash
+ * lets this replica contradict itself after the restart (abc.h,
+ * ABC_OUTPUT_VOTE; doc/broadcast.md, "Restart").
+ *
  * Clocks: the loop reads two clocks once per iteration. CLOCK_MONOTONIC
  * drives the links' timers (a clock step never fires or stalls a timer).
  * CLOCK_REALTIME, in ms since the Unix epoch, is the protocol's
@@ -59,6 +67,8 @@
 
 /*! Output tag of a delivered batch (production). */
 #define BFTDNS_CORE_OUT_BATCH	MUX_TAG(MUX_ABC, ABC_OUTPUT_BATCH)
+/*! Output tag of a vote record (production with conf.votes_durable, abc_votes.h). */
+#define BFTDNS_CORE_OUT_VOTE	MUX_TAG(MUX_ABC, ABC_OUTPUT_VOTE)
 /*! Output tag of a finished signing request (production, tsign_output_decode()). */
 #define BFTDNS_CORE_OUT_SIGS	MUX_TAG(MUX_TSIGN, TSIGN_OUTPUT_SIGS)
 /*! Output tags of a state transfer (production with conf.xfer_verify, xfer.h). */
@@ -116,6 +126,15 @@ typedef struct {
 	 *  stays silent in the epochs its earlier incarnation may have spoken in
 	 *  (abc_start()). */
 	bool restarted;
+	/*! The caller keeps every BFTDNS_CORE_OUT_VOTE output durably before
+	 *  deliver returns, and `votes` holds every record the earlier
+	 *  incarnation output (any order; those of batches more than
+	 *  ABC_VOTES_KEEP before the resume point may be left out): a restart
+	 *  then needs no silence (abc_conf_t.votes_durable). False when they
+	 *  are not known (the first start with a vote log, a wiped disk). */
+	bool votes_durable;
+	const bftdns_core_batch_t *votes;        /*!< Vote records (data, len). */
+	size_t vote_count;
 	abc_mode_t abc_mode;                     /*!< Test-only misbehaviour of the broadcast. */
 	/* Production: threshold signing (member MUX_TSIGN) when sign_pub is set.
 	 * Requests: bftdns_core_submit_to(MUX_TSIGN, tsign_request_encode()),

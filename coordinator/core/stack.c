@@ -114,8 +114,9 @@ int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len)
 		.coin = { .pub = &core->coin_pub, .secrets = &core->coin_sec, .secret_count = 1 },
 		.session = core->tls.cluster_id, .session_len = sizeof(core->tls.cluster_id),
 		.batch_max = c->batch_max, .retain_max = c->retain_max, .mode = c->abc_mode,
+		.votes_durable = c->votes_durable,
 	};
-	bool restarted = c->restarted || c->resume_count > 0 || c->resume_at;
+	bool restarted = c->restarted || c->resume_count > 0 || c->resume_at || c->vote_count > 0;
 	core->mux_conf = (mux_conf_t){
 		.members = { { .id = MUX_ABC, .ops = &abc_ops, .conf = &core->abc_conf,
 		               .start = restarted ? stack_start_restarted : stack_start_fresh } },
@@ -185,7 +186,32 @@ static void core_stack_restore_sigs(bftdns_core_t *core)
 	        (unsigned long long)st.restored, core->conf.sign_restore_count, refused);
 }
 
-int core_stack_resume(bftdns_core_t *core, char *why, size_t why_len)
+/* Votes sent before the restart (abc_restore_vote()), after the batches.
+ * One that is refused stops the start: skipping it could let this replica
+ * contradict that vote. */
+static int core_stack_restore_votes(bftdns_core_t *core, char *why, size_t why_len)
+{
+	abc_t *abc = mux_member(core->proto, MUX_ABC);
+	for (size_t i = 0; i < core->conf.vote_count; i++) {
+		const bftdns_core_batch_t *v = &core->conf.votes[i];
+		int ret = abc_restore_vote(abc, v->data, v->len);
+		if (ret != BFT_EOK) {
+			snprintf(why, why_len, "vote record %zu of %zu: %s", i + 1, core->conf.vote_count,
+			         ret == BFT_EMALF ? "not a vote record" : bft_strerror(ret));
+			return ret;
+		}
+	}
+	if (core->conf.vote_count > 0) {
+		abc_stats_t st;
+		abc_stats(abc, &st);
+		bft_log(&core->conf.log, LOG_INFO, "restored %zu vote records (%zu kept, %zu bytes): "
+		        "no silence after the restart", core->conf.vote_count, st.votes_kept,
+		        st.votes_bytes);
+	}
+	return BFT_EOK;
+}
+
+static int core_stack_resume_batches(bftdns_core_t *core, char *why, size_t why_len)
 {
 	core_stack_restore_sigs(core);
 	abc_t *abc = mux_member(core->proto, MUX_ABC);
@@ -226,6 +252,12 @@ int core_stack_resume(bftdns_core_t *core, char *why, size_t why_len)
 		        (unsigned long long)(st.kept_first + st.kept), st.dedup_keys);
 	}
 	return BFT_EOK;
+}
+
+int core_stack_resume(bftdns_core_t *core, char *why, size_t why_len)
+{
+	int ret = core_stack_resume_batches(core, why, why_len);
+	return ret == BFT_EOK ? core_stack_restore_votes(core, why, why_len) : ret;
 }
 
 /* Lines for an operator: catch-up progress, and a replica that cannot catch up. */

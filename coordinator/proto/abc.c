@@ -41,6 +41,7 @@ static int abc_copy_conf(abc_t *abc, const bft_params_t *params)
 	abc->batch_max = conf->batch_max > 0 ? conf->batch_max : ABC_BATCH_DEFAULT;
 	abc->coin_every_round = conf->coin_every_round;
 	abc->mode = conf->mode;
+	abc->votes_durable = conf->votes_durable;
 	return abc_kept_init(abc, conf->retain_max > 0 ? conf->retain_max : ABC_RETAIN_DEFAULT);
 }
 
@@ -89,6 +90,7 @@ void abc_destroy(abc_t *abc)
 	abc_hold_free(abc);
 	abc_offers_free(abc);
 	abc_kept_free(abc);
+	abc_votes_free(&abc->votes);
 	dedup_destroy(abc->delivered);
 	bft_step_deinit(&abc->scratch);
 	free(abc->proposal);
@@ -110,6 +112,8 @@ void abc_stats(const abc_t *abc, abc_stats_t *out)
 	out->kept_first = abc->kept_first;
 	out->kept = abc->kept_count;
 	out->dedup_keys = dedup_count(abc->delivered);
+	out->votes_kept = abc->votes.entries;
+	out->votes_bytes = abc->votes.bytes;
 	out->gone = 0;
 	for (bft_node_t j = 0; j < abc->params.n; j++) {
 		out->gone += abc->peers[j].gone ? 1u : 0u;
@@ -277,6 +281,7 @@ int abc_commit(abc_t *abc, const uint8_t *batch, size_t len, bool keys_done, bft
 	*slot = NULL;
 	abc->epoch++;
 	abc->proposed = false;
+	abc_guard_gc(abc);
 	for (bft_node_t j = 0; j < abc->params.n; j++) {
 		abc->peers[j].gone = false;
 	}
@@ -510,6 +515,9 @@ static int abc_finish(abc_t *abc, int ret, const bft_env_t *env, bft_step_t *ste
 	if (ret == BFT_EOK) {
 		ret = abc_catchup_after(abc, step);
 	}
+	if (ret == BFT_EOK) {
+		ret = abc_guard_pump(abc, step);
+	}
 	if (abc->mode != ABC_MODE_HONEST) {
 		ret = abc_mode_apply(abc, ret, step, first);
 	}
@@ -592,6 +600,22 @@ static int abc_on_epoch(abc_t *abc, bft_node_t from, const uint8_t *msg, size_t 
 	return abc_epoch_msg(abc, from, epoch, msg, len, env, step);
 }
 
+/* After a restart (ours or the sender's) an exact repeat is no fault: a
+ * re-send (abc_guard.c) crossed the original. Drops DUPLICATE faults about
+ * the sender recorded from index `first` on; another message in the same
+ * slot is still blamed (EQUIVOCATION). */
+static void abc_forgive_duplicates(bft_step_t *scratch, size_t first, bft_node_t from)
+{
+	size_t kept = first;
+	for (size_t i = first; i < scratch->fault_count; i++) {
+		const bft_fault_t *fault = &scratch->faults[i];
+		if (fault->node != from || fault->kind != BFT_FAULT_DUPLICATE) {
+			scratch->faults[kept++] = *fault;
+		}
+	}
+	scratch->fault_count = kept;
+}
+
 /* An epoch message within our window: to the epoch's ACS. */
 static int abc_epoch_msg(abc_t *abc, bft_node_t from, uint64_t epoch, const uint8_t *msg,
                          size_t len, const bft_env_t *env, bft_step_t *step)
@@ -601,7 +625,11 @@ static int abc_epoch_msg(abc_t *abc, bft_node_t from, uint64_t epoch, const uint
 	if (ret != BFT_EOK) {
 		return ret;
 	}
+	size_t faults = abc->scratch.fault_count;
 	ret = acs_handle_message(acs, from, msg + 9, len - 9, env, &abc->scratch);
+	if (epoch < abc->peers[from].dup_ok_until) {
+		abc_forgive_duplicates(&abc->scratch, faults, from);
+	}
 	int lifted = abc_hold_lift(abc, epoch, step);
 	return ret != BFT_EOK ? ret : lifted;
 }
@@ -671,7 +699,18 @@ int abc_start(abc_t *abc, bool restarted, const bft_env_t *env, bft_step_t *step
 	abc->used = true;
 	abc->restarted = restarted || abc->restored;
 	abc->silent_until = abc->epoch + ABC_EPOCHS_AHEAD;
+	if (abc->restarted && abc->votes_durable) {
+		/* Our restored votes keep us from contradicting the earlier
+		 * incarnation: no silence. Fetch at a lag of one as after an
+		 * early end of the silence (abc_catchup.c). */
+		abc->restarted = false;
+		abc->resumed_early = true;
+		abc_guard_restart(abc);
+	}
 	abc->hello = true;
+	/* Peers answer our HELLO with re-sends that cross their queued
+	 * originals; after a restart with votes we repeat ours, to ourselves too. */
+	abc_guard_dup_ok(abc, BFT_NODES_MAX, abc->epoch + ABC_DUP_SPAN);
 	return abc_finish(abc, BFT_EOK, env, step, first);
 }
 

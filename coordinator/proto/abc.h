@@ -64,9 +64,28 @@
  * Restart: abc_restore() replays batches delivered before (the caller's
  * log, oldest first) into a fresh instance, or abc_restore_at() goes on
  * at a position without them, then abc_start() announces its epoch so
- * that peers answer with theirs; the node stays silent in the epochs its
- * earlier incarnation may have spoken in, and fetches them, unless every
- * peer restarted too or says it holds nothing of that incarnation (CLEAN).
+ * that peers answer with theirs. What the node does in the epochs its
+ * earlier incarnation may have spoken in depends on its votes:
+ * - Durable votes (conf->votes_durable; doc/broadcast.md, "Restart"):
+ *   every epoch message the node sends passes the vote guard
+ *   (abc_votes.h). A vote (RBC VALUE, ECHO, READY; ABA AUX, CONF, TERM)
+ *   not sent before is kept and output (ABC_OUTPUT_VOTE) in the same step,
+ *   before the message; the driver makes the output durable before it
+ *   sends the step's messages and gives the records back after a restart
+ *   (abc_restore_vote()). A vote whose slot already holds another one is
+ *   never sent (votes_suppressed): the node cannot contradict what it
+ *   said before the crash, so it takes part at once, like a slow correct
+ *   node, and needs no silence. Relays (BVAL, COIN) are kept and output
+ *   too, so that a restarted peer can rebuild its rounds.
+ * - Otherwise the node stays silent in those epochs and fetches them,
+ *   unless every peer restarted too or says it holds nothing of that
+ *   incarnation (CLEAN). This is unsafe if every replica restarts at once
+ *   (each may then speak afresh in an epoch some replica finished).
+ * Every node keeps what it sent in the last ABC_VOTES_KEEP delivered
+ * epochs and the open ones, and re-sends it to a peer that announces a
+ * restart (HELLO), from the epoch the peer announced on, and, after its
+ * own restart with durable votes, to every peer once it learns its epoch:
+ * a restarted node's received state is rebuilt from them.
  *
  * Clock: env->now_ms is taken as the node's wall clock (Unix time in ms);
  * the driver passes CLOCK_REALTIME for this protocol.
@@ -109,6 +128,10 @@
  *   5 BATCH    one delivered batch (batch.h; its epoch is inside)
  *   6 GONE     u64 oldest epoch the sender still keeps (answer to a FETCH
  *              for older ones)
+ *
+ * An exact repeat of an epoch message is not blamed in the epochs right
+ * after a restart of the sender or the receiver: re-sends of kept
+ * messages (see "Restart") cross the originals.
  */
 
 #pragma once
@@ -146,8 +169,29 @@
 #define ABC_PARK_MSGS_MAX	256
 #define ABC_PARK_BYTES_MAX	(2u << 20)
 
+/*! Delivered epochs whose sent messages (votes) are kept for restarted peers. */
+#define ABC_VOTES_KEEP		8
+/*! Bytes of those of delivered epochs; the oldest epochs go first. The
+ *  votes of epochs not yet delivered are never dropped (see abc_votes.h). */
+#define ABC_VOTES_BYTES_MAX	(32u << 20)
+/*! Kept messages re-sent per call (count, bytes); the rest go in later calls. */
+#define ABC_VOTES_RESEND_MSGS	256
+#define ABC_VOTES_RESEND_BYTES	(4u << 20)
+
 /*! Output tag: one delivered batch (batch.h, batch_reader_open()). */
 #define ABC_OUTPUT_BATCH	1
+/*!
+ * Output tag (only with conf->votes_durable): the record of an epoch
+ * message this node sends for the first time (abc_votes.h: u8 version,
+ * u64 epoch, u32 targets, the abc wire message; abc_vote_record_epoch()).
+ * Driver contract: the record is durable (written and synced) before any
+ * message of the same step is sent, and every record of the earlier
+ * incarnation is given back with abc_restore_vote() after a restart.
+ * Records of epochs below (delivered epoch - ABC_VOTES_KEEP) may be
+ * dropped by then. A record lost after its message went out lets the
+ * node contradict itself after a crash: the safety hole this closes.
+ */
+#define ABC_OUTPUT_VOTE		2
 
 /*! Fault: a proposal in the agreed subset that is not a well-formed batch. */
 #define ABC_FAULT_BAD_PROPOSAL	(BFT_FAULT_PROTOCOL + 0x20)
@@ -176,6 +220,11 @@ typedef struct {
 	uint32_t retain_max;        /*!< Batches kept for lagging peers; 0: ABC_RETAIN_DEFAULT. */
 	bool coin_every_round;      /*!< See aba.h (tests). */
 	abc_mode_t mode;            /*!< 0: honest. */
+	/*! The driver keeps every ABC_OUTPUT_VOTE durably (see there) and
+	 *  gives the earlier incarnation's back at a restart: a restart then
+	 *  needs no silence. False when they are unknown (the first start with
+	 *  them, a replica whose disk was wiped): the silent restart. */
+	bool votes_durable;
 } abc_conf_t;
 
 typedef struct abc abc_t;
@@ -201,6 +250,13 @@ typedef struct {
 	/*! Peers that answered our FETCH with GONE: f + 1 of them mean we are
 	 *  further behind than they keep, which needs a state transfer. */
 	unsigned gone;
+	/*! Votes not sent because this node had sent another one in the same
+	 *  slot before a restart (abc_votes.h): each would have been a lie. */
+	uint64_t votes_suppressed;
+	uint64_t votes_resent;      /*!< Kept messages re-sent to restarted peers (and to self). */
+	uint64_t votes_restored;    /*!< Records taken by abc_restore_vote(). */
+	size_t votes_kept;          /*!< Messages in the vote store ... */
+	size_t votes_bytes;         /*!< ... and their bytes. */
 } abc_stats_t;
 
 int abc_create(const bft_params_t *params, abc_t **out);
@@ -240,16 +296,32 @@ int abc_restore(abc_t *abc, const uint8_t *batch, size_t len);
  */
 int abc_restore_at(abc_t *abc, uint64_t epoch, uint64_t last_time_ms);
 /*!
+ * Gives back one vote record (an ABC_OUTPUT_VOTE output of the earlier
+ * incarnation), in any order, after abc_restore() or abc_restore_at() and
+ * before abc_start(). The node will never send another message in that
+ * record's slot, and re-sends it to its recorded targets (itself
+ * included) as a restarted node. Records of epochs older than
+ * ABC_VOTES_KEEP before the node's epoch are taken and dropped.
+ * BFT_EMALF for bytes that are not a record for this group's n,
+ * BFT_EINVAL if called late or for a record whose slot holds another
+ * message already (a driver's bug); nothing changes then.
+ */
+int abc_restore_vote(abc_t *abc, const uint8_t *rec, size_t len);
+/*!
  * Announces this node's epoch to all (STARTED with HELLO, so that every
  * peer answers with its own). Call once after create
  * and any abc_restore(); without it the first input or message announces.
  * `restarted` (implied by abc_restore()) says an earlier incarnation of
  * this node may have taken part in epochs from this one on: it may have
- * sent messages for up to ABC_EPOCHS_AHEAD epochs beyond, and anything we
- * sent for them now could contradict those. So the node stays silent in
- * them (no proposal, no ACS message) and fetches them as soon as f + 1
- * peers are one epoch ahead; it takes part again after them. For the
- * peers it is a crashed node during those epochs (it counts against f).
+ * sent messages for up to ABC_EPOCHS_AHEAD epochs beyond. With
+ * conf->votes_durable the restored votes keep it from contradicting
+ * those: it takes part at once, gives its restored messages back to
+ * itself and to each peer once that peer announced its epoch, and fetches
+ * as soon as f + 1 peers are one epoch ahead. Without, anything it sent
+ * for them now could contradict those: it stays silent in them (no
+ * proposal, no ACS message) and fetches them as soon as f + 1 peers are
+ * one epoch ahead; it takes part again after them. For the peers it is a
+ * crashed node during those epochs (it counts against f).
  */
 int abc_start(abc_t *abc, bool restarted, const bft_env_t *env, bft_step_t *step);
 /*!

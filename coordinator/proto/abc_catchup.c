@@ -203,6 +203,23 @@ static int on_started(abc_t *abc, bft_node_t from, const uint8_t *body, size_t l
 		peer->replied_at = abc->epoch;
 		answer = true;
 	}
+	/* A restarted peer lost what we sent it: our kept messages from its
+	 * epoch on (as often as we answer its HELLO). After our own restart
+	 * with durable votes, each peer gets ours once it told us its epoch.
+	 * Not to a peer further behind than ABC_EPOCHS_AHEAD + 1: every epoch
+	 * we delivered had f + 1 correct READYs from nodes at most that far
+	 * behind it, which are all ahead of that peer, so it fetches instead
+	 * (doc/broadcast.md, "Restart"). */
+	bool near = peer->epoch + ABC_EPOCHS_AHEAD + 1 >= abc->epoch;
+	if (hello) {
+		/* It may re-send what it sent before (durable votes). */
+		uint64_t base = peer->epoch > abc->epoch ? peer->epoch : abc->epoch;
+		abc_guard_dup_ok(abc, from, base + ABC_DUP_SPAN);
+	}
+	if (((hello && answer) || peer->votes_owed) && near) {
+		abc_guard_resend_to(abc, from, peer->epoch);
+	}
+	peer->votes_owed = false;
 	if (hello || (flags & ABC_STARTED_CLEAN)) {
 		ret = abc_resume_check(abc, step);
 	}

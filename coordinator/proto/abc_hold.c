@@ -108,23 +108,34 @@ static int hold_route(abc_t *abc, uint64_t epoch, bft_nodeset_t to, const uint8_
 	return BFT_EOK;
 }
 
-int abc_hold_lift(abc_t *abc, uint64_t epoch, bft_step_t *step)
+int abc_hold_send(abc_t *abc, uint64_t epoch, bft_nodeset_t to, const uint8_t *msg, size_t len,
+                  bft_step_t *step)
 {
-	bft_step_t *child = &abc->scratch;
 	uint8_t hdr[9];
 	bft_wire_w_t w;
 	bft_wire_w_init(&w, hdr, sizeof(hdr));
 	bft_wire_put_u8(&w, ABC_MSG_EPOCH);
 	bft_wire_put_u64(&w, epoch);
 	assert(bft_wire_w_ok(&w));
+	bft_nodeset_t now = 0;
+	int ret = hold_route(abc, epoch, to, hdr, sizeof(hdr), msg, len, &now);
+	if (ret == BFT_EOK && now != 0) {
+		ret = bft_step_send2(step, now, hdr, sizeof(hdr), msg, len);
+	}
+	return ret;
+}
+
+int abc_hold_lift(abc_t *abc, uint64_t epoch, bft_step_t *step)
+{
+	bft_step_t *child = &abc->scratch;
 	int ret = BFT_EOK;
 	for (size_t i = 0; i < child->msg_count && ret == BFT_EOK; i++) {
 		const uint8_t *body = bft_step_msg_data(child, i);
 		size_t len = child->msgs[i].len;
-		bft_nodeset_t now = 0;
-		ret = hold_route(abc, epoch, child->msgs[i].to, hdr, sizeof(hdr), body, len, &now);
-		if (ret == BFT_EOK && now != 0) {
-			ret = bft_step_send2(step, now, hdr, sizeof(hdr), body, len);
+		bool send = false;
+		ret = abc_guard_check(abc, epoch, child->msgs[i].to, body, len, step, &send);
+		if (ret == BFT_EOK && send) {
+			ret = abc_hold_send(abc, epoch, child->msgs[i].to, body, len, step);
 		}
 	}
 	for (size_t i = 0; i < child->fault_count; i++) {

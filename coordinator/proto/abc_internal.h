@@ -10,8 +10,9 @@
  * \file
  *
  * The atomic broadcast's state, shared by abc.c (epochs, requests,
- * delivery), abc_hold.c (epoch messages held back for lagging peers) and
- * abc_catchup.c (announcements, kept batches, fetching). Not an API.
+ * delivery), abc_hold.c (epoch messages held back for lagging peers),
+ * abc_catchup.c (announcements, kept batches, fetching) and abc_guard.c
+ * (the vote guard: what was sent, restored votes, re-sends). Not an API.
  */
 
 #pragma once
@@ -21,6 +22,7 @@
 #include <stdint.h>
 
 #include "coordinator/proto/abc.h"
+#include "coordinator/proto/abc_votes.h"
 #include "coordinator/proto/acs.h"
 #include "coordinator/proto/dedup.h"
 
@@ -34,6 +36,11 @@ enum {
 	ABC_MSG_BATCH   = 5,
 	ABC_MSG_GONE    = 6,
 };
+
+/* Epochs beyond a restart's epoch in which a repeated epoch message is no
+ * fault: re-sends (abc_guard.c) cross the originals in flight. Our window,
+ * and a peer's window beyond it that it may re-send in. */
+#define ABC_DUP_SPAN	(2 * ABC_EPOCHS_AHEAD + 2)
 
 /*! STARTED flag: the sender just started and wants everyone's epoch. */
 #define ABC_STARTED_HELLO	0x01
@@ -104,6 +111,17 @@ typedef struct {
 	abc_held_t *parked_tail;
 	size_t parked_count;
 	size_t parked_bytes;
+	/* Re-sending our kept messages to it (abc_guard.c) from resend_epoch,
+	 * entry resend_index on; votes_owed: we restarted with durable votes
+	 * and give them back once it announces its epoch. peers[self] is the
+	 * re-send of our restored messages to ourselves. */
+	bool resend;
+	uint64_t resend_epoch;
+	size_t resend_index;
+	bool votes_owed;
+	/* An exact repeat of its epoch message for an epoch below this is not
+	 * blamed: one of us restarted, and re-sends cross originals. */
+	uint64_t dup_ok_until;
 } abc_peer_t;
 
 /* A delivered batch kept for lagging peers. */
@@ -150,6 +168,10 @@ struct abc {
 	size_t parked_total;            /*!< Sum of the peers' parked_count. */
 	uint64_t parked_min;            /*!< At most the lowest parked epoch. */
 	bool fetching;                  /*!< Our last batch was fetched: catching up. */
+
+	/* What we sent in the kept epochs (abc_guard.c, abc_votes.h). */
+	abc_votes_t votes;
+	bool votes_durable;             /*!< conf->votes_durable. */
 
 	/* The last delivered batches: kept[(kept_head + i) % kept_cap] is
 	 * epoch kept_first + i, i < kept_count. */
@@ -205,11 +227,39 @@ void abc_mode_propose(abc_t *abc, uint64_t epoch, const uint8_t *real, size_t le
 int abc_mode_apply(abc_t *abc, int ret, bft_step_t *step, size_t first);
 void abc_mode_free(abc_t *abc);
 
+/* abc_guard.c */
+/*!
+ * The vote guard for one outgoing ACS message of `epoch` (to `to`): sets
+ * *send false for a vote that contradicts one we sent before (counted),
+ * else keeps a new one and, with durable votes, outputs its record to
+ * step first. An error leaves the message unsent and unkept.
+ */
+int abc_guard_check(abc_t *abc, uint64_t epoch, bft_nodeset_t to, const uint8_t *msg,
+                    size_t len, bft_step_t *step, bool *send);
+/*! After a restart with durable votes: give them back to ourselves and to each peer. */
+void abc_guard_restart(abc_t *abc);
+/*! Peer j announced `epoch` after a restart (or answered ours): re-send it ours from there. */
+void abc_guard_resend_to(abc_t *abc, bft_node_t j, uint64_t epoch);
+/*! Repeats from peer j (or from anyone: j == BFT_NODES_MAX) are no fault up to `epoch`. */
+void abc_guard_dup_ok(abc_t *abc, bft_node_t j, uint64_t epoch);
+/*! Sends due re-sends, within ABC_VOTES_RESEND_* per call. */
+int abc_guard_pump(abc_t *abc, bft_step_t *step);
+/*! After the epoch moved on: frees what is no longer kept. */
+void abc_guard_gc(abc_t *abc);
+
 /* abc_hold.c */
 /*!
+ * Sends one ACS message of `epoch` with the epoch header to `to`: peers
+ * that announced a later epoch are left out, copies for peers too far
+ * behind are held back (no guard: the caller passed it).
+ */
+int abc_hold_send(abc_t *abc, uint64_t epoch, bft_nodeset_t to, const uint8_t *msg, size_t len,
+                  bft_step_t *step);
+/*!
  * Lifts the scratch step of the ACS of `epoch` into step with the epoch
- * header: peers that announced a later epoch are left out, and copies for
- * peers too far behind to take it are held back. Clears the scratch step.
+ * header, each message through the vote guard (abc_guard_check()): peers
+ * that announced a later epoch are left out, and copies for peers too far
+ * behind to take it are held back. Clears the scratch step.
  */
 int abc_hold_lift(abc_t *abc, uint64_t epoch, bft_step_t *step);
 /*! Sends what is held for peer j and fits its announced epoch now. */

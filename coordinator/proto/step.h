@@ -49,7 +49,8 @@ typedef uint32_t bft_nodeset_t;
 
 /*! Bounds of one step's lists. */
 #define BFT_STEP_MSGS_MAX	1024
-#define BFT_STEP_OUTPUTS_MAX	256
+/* Outputs: abc's vote records (one per new epoch message) besides its batches. */
+#define BFT_STEP_OUTPUTS_MAX	(BFT_STEP_MSGS_MAX + 256)
 #define BFT_STEP_FAULTS_MAX	256
 
 /*! Largest encoded message a step accepts (the links' frame limit is larger). */
