@@ -26,7 +26,7 @@
 #include "libknot/errcode.h"
 #include "libknot/error.h"
 #include "module/batchstore.h"
-#include "module/crc32c.h"
+#include "coordinator/util/crc32c.h"
 #include "module/statefile.h"
 
 /* Format 2 adds signature records; format 1 segments (batches only) are

@@ -12,7 +12,7 @@
 
 #include "libknot/errcode.h"
 #include "module/checkpoint_cert.h"
-#include "module/crc32c.h"
+#include "coordinator/util/crc32c.h"
 
 #define CERT_MAGIC	"BFTDNSCK"
 #define CERT_MAGIC_LEN	8

@@ -32,7 +32,7 @@
 
 #include "libknot/errcode.h"
 #include "module/batchstore.h"
-#include "module/crc32c.h"
+#include "coordinator/util/crc32c.h"
 #include "tests/common/check.h"
 
 static char dir[] = "/tmp/test_batchstore.XXXXXX";

@@ -8,7 +8,7 @@
 
 #include <pthread.h>
 
-#include "module/crc32c.h"
+#include "coordinator/util/crc32c.h"
 
 #define CRC32C_POLY	0x82f63b78u  /* Reflected Castagnoli polynomial. */
 

@@ -9,9 +9,11 @@
 /*!
  * \file
  *
- * CRC-32C (Castagnoli), the check of the module's files on disk
- * (batchstore.h, checkpoint_cert.h): it finds a torn or flipped record,
- * not a forged one (what must be authentic is signed or re-verified).
+ * CRC-32C (Castagnoli), the check of the files on disk: the module's
+ * (module/batchstore.h, module/checkpoint_cert.h) and the coordinator's
+ * vote log (coordinator/core/votelog.h). It finds a torn or flipped
+ * record, not a forged one (what must be authentic is signed or
+ * re-verified).
  */
 
 #pragma once
