@@ -147,6 +147,33 @@ cluster_kill9() {
 	CLUSTER_PID[$1]=
 }
 
+# cluster_kill9_all: kills every running replica with SIGKILL in one
+# kill(1) (all at once: none sees another go first, a power cut of the
+# group as far as the processes go) and waits for them (bounded).
+cluster_kill9_all() {
+	local i pids=() tries
+	for i in $(cluster_up); do
+		pids+=("${CLUSTER_PID[i]}")
+	done
+	[ "${#pids[@]}" -gt 0 ] || fail "cluster_kill9_all: no replica is running"
+	{
+		kill -KILL "${pids[@]}"
+		for ((tries = 0; tries < 100; tries++)); do
+			kill -0 "${pids[@]}" 2>/dev/null || break
+			sleep 0.1
+		done
+	} 2>/dev/null
+	for i in $(cluster_up); do
+		fail "replica $i (pid ${CLUSTER_PID[i]}) survived SIGKILL"
+	done
+	for i in "${pids[@]}"; do
+		{ wait "$i"; } 2>/dev/null || true
+	done
+	for ((i = 1; i <= CLUSTER_N; i++)); do
+		CLUSTER_PID[i]=
+	done
+}
+
 # cluster_wipe I: replica I's storage as after a lost disk, restored from
 # what it was provisioned with: everything under `database: storage`
 # (cluster_conf: the replica's directory) is gone, Knot's journal, timer
