@@ -53,6 +53,14 @@ typedef struct {
 	char checkpoint[BFTDNS_CTL_DIGEST_LEN];
 } bftdns_ctl_zone_t;
 
+/*! The vote log's state (status vote-log:). */
+enum {
+	BFTDNS_CTL_VOTES_OFF = 0,      /*!< No log: no vote-* lines. */
+	BFTDNS_CTL_VOTES_DURABLE,      /*!< "durable": the start took its votes back. */
+	BFTDNS_CTL_VOTES_INCOMPLETE,   /*!< "incomplete": logging, the start was silent. */
+	BFTDNS_CTL_VOTES_FAILED,       /*!< "failed": a vote not written, nothing sent. */
+};
+
 /*! What `status` reports; filled by the module's ops->status. */
 typedef struct {
 	uint32_t replica_id;          /*!< 1..replicas */
@@ -82,6 +90,13 @@ typedef struct {
 	uint64_t link_bytes_sent;
 	uint64_t link_msgs_received;
 	uint64_t link_bytes_received;
+	/*! replicas > 1 with a vote log (coordinator/core/votelog.h): the
+	 *  vote-* lines are shown. State: BFTDNS_CTL_VOTES_*. */
+	uint32_t vote_log;
+	uint64_t votes_logged;        /*!< Vote records written since the coordinator started. */
+	uint64_t votes_suppressed;    /*!< Votes not sent: they would contradict earlier ones. */
+	uint64_t votes_restored;      /*!< Records given back to the broadcast at its start. */
+	uint64_t vote_log_bytes;      /*!< The log's files now. */
 	/*! BFTDNS_CTL_UNCOUNTED_* set: shown as "not counted yet", never as 0. */
 	uint32_t uncounted;
 	size_t zone_count;

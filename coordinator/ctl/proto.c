@@ -245,6 +245,7 @@ static bool status_valid(const bftdns_ctl_status_t *st)
 	       st->replica_id >= 1 && st->replica_id <= st->replicas &&
 	       (uint64_t)st->replicas >= 3 * (uint64_t)st->faults + 1 &&
 	       st->peers_connected <= st->replicas - 1 &&
+	       st->vote_log <= BFTDNS_CTL_VOTES_FAILED &&
 	       st->zone_count <= BFTDNS_CTL_ZONES_MAX;
 }
 
@@ -324,6 +325,19 @@ int ctl_status_format(const bftdns_ctl_status_t *st, char *data, size_t size, si
 	           (unsigned long long)st->link_msgs_sent, (unsigned long long)st->link_bytes_sent,
 	           (unsigned long long)st->link_msgs_received,
 	           (unsigned long long)st->link_bytes_received);
+	if (st->vote_log != BFTDNS_CTL_VOTES_OFF) {
+		static const char *states[] = {
+			[BFTDNS_CTL_VOTES_DURABLE] = "durable",
+			[BFTDNS_CTL_VOTES_INCOMPLETE] = "incomplete",
+			[BFTDNS_CTL_VOTES_FAILED] = "failed",
+		};
+		out_printf(&o, "vote-log: %s\nvotes-logged: %llu\nvotes-suppressed: %llu\n"
+		           "votes-restored: %llu\nvote-log-bytes: %llu\n", states[st->vote_log],
+		           (unsigned long long)st->votes_logged,
+		           (unsigned long long)st->votes_suppressed,
+		           (unsigned long long)st->votes_restored,
+		           (unsigned long long)st->vote_log_bytes);
+	}
 	out_printf(&o, "zones: %zu\n", st->zone_count);
 	for (size_t i = 0; i < st->zone_count; i++) {
 		const bftdns_ctl_zone_t *z = &st->zones[i];

@@ -215,6 +215,24 @@ static void test_status(void)
 	for (char *line = strtok(out, "\n"); line != NULL; line = strtok(NULL, "\n")) {
 		CHECK_EQ(ctl_response_line(line), CTL_LINE_DATA);
 	}
+	/* A vote log: its lines after the link counters, and only then; a
+	 * state out of range is refused. */
+	status_fill(&st);
+	CHECK_EQ(ctl_status_format(&st, out, sizeof(out), &len), BFT_EOK);
+	out[len] = '\0';
+	CHECK(strstr(out, "vote") == NULL);
+	st.vote_log = BFTDNS_CTL_VOTES_INCOMPLETE;
+	st.votes_logged = 5120;
+	st.votes_suppressed = 2;
+	st.votes_restored = 0;
+	st.vote_log_bytes = 81920;
+	CHECK_EQ(ctl_status_format(&st, out, sizeof(out), &len), BFT_EOK);
+	out[len] = '\0';
+	CHECK(strstr(out, "link-bytes-received: 340001\nvote-log: incomplete\nvotes-logged: 5120\n"
+	                  "votes-suppressed: 2\nvotes-restored: 0\nvote-log-bytes: 81920\n"
+	                  "zones: 1\n") != NULL);
+	st.vote_log = BFTDNS_CTL_VOTES_FAILED + 1;
+	CHECK_EQ(ctl_status_format(&st, out, sizeof(out), &len), BFT_EINVAL);
 }
 
 static void test_lines(void)
