@@ -26,12 +26,15 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "usage: bftdns-sim [--protocol NAME (abc)] [--n|--replicas N] [--f|--faults F] [--seed S] [--seeds COUNT]\n"
 	        "                  [--byz KIND|any] [--faulty K] [--mode MODE] [--no-crashes]\n"
+	        "                  [--crash-all]\n"
 	        "                  [--no-partitions] [--no-starve] [--steps-max STEPS] [--verbose] [--list]\n"
 	        "Runs seeds S..S+COUNT-1 (default 0, 100); exit 1 if any seed fails.\n"
 	        "KIND: honest silent garbage replay equivocate bitflip mix (default: any): what the\n"
 	        "simulator does to faulty nodes' messages.\n"
 	        "MODE: a misbehaviour mode of the protocol's own core for every faulty node\n"
-	        "(--list names them; abc: silent equivocate mix).\n");
+	        "(--list names them; abc: silent equivocate mix).\n"
+	        "--crash-all: every non-faulty node crashes at once under a stream of requests\n"
+	        "and restarts (abc keeps its batches and, unless abc-silent, its vote records).\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -85,6 +88,7 @@ static int cli_option(cli_t *cli, int opt, const char *arg)
 		return BFT_EOK;
 	case 'M': cli->mode = arg; return BFT_EOK;
 	case 'C': cli->opts.crashes = false; return BFT_EOK;
+	case 'A': cli->opts.crash_all = true; return BFT_EOK;
 	case 'P': cli->opts.partitions = false; return BFT_EOK;
 	case 'S': cli->opts.starve = false; return BFT_EOK;
 	case 'v': cli->verbose = true; return BFT_EOK;
@@ -150,6 +154,7 @@ int main(int argc, char **argv)
 		{ "steps-max", required_argument, NULL, 'm' },
 		{ "mode", required_argument, NULL, 'M' },
 		{ "no-crashes", no_argument, NULL, 'C' },
+		{ "crash-all", no_argument, NULL, 'A' },
 		{ "no-partitions", no_argument, NULL, 'P' },
 		{ "no-starve", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },

@@ -146,6 +146,7 @@ const sim_protocol_t *const sim_protocols[] = {
 	&sim_exmulti,
 	&sim_abc,
 	&sim_abc_coin_every_round,
+	&sim_abc_silent,
 	&sim_tsign_basic,
 	&sim_tsign_optproof,
 	&sim_tsign_optte,

@@ -35,3 +35,5 @@
 
 extern const sim_protocol_t sim_abc;
 extern const sim_protocol_t sim_abc_coin_every_round;
+/*! abc restarting without its vote records (the silent restart of abc.h). */
+extern const sim_protocol_t sim_abc_silent;

@@ -74,7 +74,14 @@ static void draw_scenario(const sim_opts_t *opts, uint64_t seed, sim_conf_t *con
 	conf->delay_max_ms = delays[bft_prng_below(&prng, 4)];
 	conf->clock_skew_max_ms = (uint32_t)bft_prng_below(&prng, 1001);
 
-	if (opts->crashes && budget > 0 && bft_prng_chance(&prng, 300000)) {
+	if (opts->crash_all) {
+		/* Within the first epochs of the stream of requests, and back
+		 * while it still runs. */
+		conf->crashed = all & ~conf->faulty;
+		conf->crash_ms = 20 + bft_prng_below(&prng, 300);
+		conf->restart_ms = conf->crash_ms + 1 + bft_prng_below(&prng, 300);
+		conf->load_until_ms = conf->restart_ms + 300;
+	} else if (opts->crashes && budget > 0 && bft_prng_chance(&prng, 300000)) {
 		unsigned c = 1 + (unsigned)bft_prng_below(&prng, budget);
 		conf->crashed = draw_nodes(&prng, all & ~conf->faulty, c);
 		conf->crash_ms = bft_prng_below(&prng, 200);
@@ -142,26 +149,46 @@ static void describe(const sim_protocol_t *proto, const sim_opts_t *opts, const 
 {
 	const char *mode = opts->mode != 0 ? proto->mode_name(opts->mode) : NULL;
 	snprintf(buf, len, "faulty=0x%x(%s%s%s) delay<=%ums skew<=%ums crashed=0x%x@%" PRIu64 "-%" PRIu64
-	         " isolated=0x%x until %" PRIu64 "%s starve=%s%u",
+	         " isolated=0x%x until %" PRIu64 "%s starve=%s%u load<=%" PRIu64 "ms",
 	         conf->faulty, mode != NULL ? mode : "", mode != NULL ? ", " : "",
 	         sim_byz_name(byz->kind), conf->delay_max_ms, conf->clock_skew_max_ms,
 	         conf->crashed, conf->crash_ms, conf->restart_ms, conf->isolated, conf->heal_ms,
-	         conf->partition_drops ? " (drops)" : "", byz->starve ? "" : "no,", byz->victim);
+	         conf->partition_drops ? " (drops)" : "", byz->starve ? "" : "no,", byz->victim,
+	         conf->load_until_ms);
+}
+
+/* The next output of node from index *k on that the agreement compares. */
+static bool next_agreed(const sim_protocol_t *proto, const sim_t *sim, bft_node_t node, size_t *k)
+{
+	size_t count = sim_node_output_count(sim, node);
+	for (; *k < count; (*k)++) {
+		uint32_t tag;
+		size_t len;
+		sim_node_output(sim, node, *k, &tag, &len);
+		if (proto->agreed == NULL || proto->agreed(tag)) {
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Outputs a and b agree: as sequences (prefix) or per tag. */
-static bool outputs_agree(const sim_t *sim, sim_agree_t how, bft_node_t a, bft_node_t b)
+static bool outputs_agree(const sim_protocol_t *proto, const sim_t *sim, bft_node_t a,
+                          bft_node_t b)
 {
-	size_t na = sim_node_output_count(sim, a), nb = sim_node_output_count(sim, b);
-	for (size_t i = 0; i < na; i++) {
+	sim_agree_t how = proto->agree;
+	size_t seq_b = 0;   /* SEQUENCE: b's counterpart of a's next compared output. */
+	for (size_t i = 0; next_agreed(proto, sim, a, &i); i++) {
 		uint32_t tag_a, tag_b;
 		size_t len_a, len_b;
 		const uint8_t *da = sim_node_output(sim, a, i, &tag_a, &len_a);
-		for (size_t j = (how == SIM_AGREE_SEQUENCE ? i : 0); j < nb; j++) {
+		size_t j = how == SIM_AGREE_SEQUENCE ? seq_b : 0;
+		for (; next_agreed(proto, sim, b, &j); j++) {
 			const uint8_t *db = sim_node_output(sim, b, j, &tag_b, &len_b);
 			if (how == SIM_AGREE_BY_TAG && tag_a != tag_b) {
 				continue;
 			}
+			seq_b = j + 1;
 			if (tag_a != tag_b || len_a != len_b || (len_a > 0 && memcmp(da, db, len_a) != 0)) {
 				return false;
 			}
@@ -179,7 +206,7 @@ static bool check_run(const sim_protocol_t *proto, const sim_t *sim, char *why, 
 	for (bft_node_t a = 0; a < conf->n; a++) {
 		for (bft_node_t b = 0; b < conf->n; b++) {
 			if (a != b && bft_nodeset_has(honest, a) && bft_nodeset_has(honest, b) &&
-			    !outputs_agree(sim, proto->agree, a, b)) {
+			    !outputs_agree(proto, sim, a, b)) {
 				snprintf(why, len, "agreement: outputs of nodes %u and %u differ", a, b);
 				return false;
 			}
@@ -210,11 +237,12 @@ void sim_replay_command(const sim_protocol_t *proto, const sim_opts_t *opts, uin
 	if (opts->mode != 0 && proto->mode_name != NULL && proto->mode_name(opts->mode) != NULL) {
 		snprintf(mode, sizeof(mode), " --mode %s", proto->mode_name(opts->mode));
 	}
-	snprintf(buf, len, "./run.sh sim --protocol %s --n %u --f %u --byz %s%s%s%s%s%s"
+	snprintf(buf, len, "./run.sh sim --protocol %s --n %u --f %u --byz %s%s%s%s%s%s%s"
 	         " --steps-max %" PRIu64 " --seed %" PRIu64 " --verbose",
 	         proto->name, opts->n, opts->f,
 	         opts->byz < SIM_BYZ_KINDS ? sim_byz_name(opts->byz) : "any", faulty, mode,
-	         opts->crashes ? "" : " --no-crashes", opts->partitions ? "" : " --no-partitions",
+	         opts->crashes ? "" : " --no-crashes", opts->crash_all ? " --crash-all" : "",
+	         opts->partitions ? "" : " --no-partitions",
 	         opts->starve ? "" : " --no-starve",
 	         opts->steps_max ? opts->steps_max : SIM_STEPS_DEFAULT, seed);
 }

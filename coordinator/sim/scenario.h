@@ -46,6 +46,9 @@ typedef struct sim_protocol {
 	bool expect_termination;              /*!< Every correct node terminates. */
 	/*! Gives the inputs of a run (derive them from sim_conf(sim)->seed). */
 	int (*inputs)(sim_t *sim);
+	/*! Outputs the agreement check compares (e.g. not a node's own vote
+	 *  records, which differ per node); NULL: all. */
+	bool (*agreed)(uint32_t tag);
 	/*! Extra invariant; returns false and writes why. May be NULL. */
 	bool (*check)(const sim_t *sim, char *why, size_t why_len);
 	/*! sim_conf_t.restart for crashed nodes; NULL: amnesia. */
@@ -71,6 +74,10 @@ typedef struct {
 	sim_byz_t byz;            /*!< SIM_BYZ_KINDS: drawn per seed. */
 	int faulty;               /*!< Faulty nodes; -1: drawn per seed in [0, f]. */
 	bool crashes;
+	/*! Every non-faulty node crashes at once, mid-epoch under a stream of
+	 *  requests (sim_conf_t.load_until_ms), and restarts: beyond f, so the
+	 *  agreement of what they delivered before and after is the test. */
+	bool crash_all;
 	bool partitions;
 	bool starve;
 	uint64_t steps_max;       /*!< 0: default. */

@@ -159,6 +159,44 @@ int sim_inject(sim_t *sim, bft_node_t from, bft_node_t to, const uint8_t *msg, s
 	return ret;
 }
 
+int sim_input_at(sim_t *sim, bft_node_t node, uint64_t at_ms, const uint8_t *input, size_t len)
+{
+	if (node >= sim->conf.n || input == NULL || len == 0 || len > BFT_MSG_MAX) {
+		return BFT_EINVAL;
+	}
+	sim_event_t *ev = malloc(sizeof(*ev) + len);
+	if (ev == NULL) {
+		return BFT_ENOMEM;
+	}
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = SIM_EV_INPUT;
+	ev->at_ms = at_ms;
+	ev->from = node;
+	ev->to = node;
+	ev->len = (uint32_t)len;
+	memcpy(ev->data, input, len);
+	int ret = sim_push(sim, ev);
+	if (ret != BFT_EOK) {
+		free(ev);
+	}
+	return ret;
+}
+
+/* A timed input: to the node, or after its restart if it is down. */
+static int sim_input_due(sim_t *sim, const sim_event_t *ev)
+{
+	if (!sim->nodes[ev->to].down) {
+		return sim_input(sim, ev->to, ev->data, ev->len);
+	}
+	if (!bft_nodeset_has(sim->conf.crashed, ev->to) || sim->now_ms > sim->conf.restart_ms) {
+		sim_trace(sim, 'x', ev->to, 0, ev->at_ms, ev->data, ev->len);
+		return BFT_EOK;   /* Down for good: the client gives up. */
+	}
+	return sim_input_at(sim, ev->to, sim->conf.restart_ms + 1 +
+	                    bft_prng_below(&sim->prng, (uint64_t)sim->conf.delay_max_ms + 1),
+	                    ev->data, ev->len);
+}
+
 static int sim_node_start(sim_t *sim, bft_node_t i)
 {
 	bft_params_t params = {
@@ -272,8 +310,16 @@ static int sim_keep_output(sim_t *sim, bft_node_t i, uint32_t tag, const uint8_t
 		sim_fail(sim, "node %u: more than %u outputs", i, SIM_OUTPUTS_MAX);
 		return BFT_ESPACE;
 	}
-	if (node->output_count % 16 == 0) {
-		sim_output_t *grown = realloc(node->outputs, (node->output_count + 16) * sizeof(*grown));
+	/* Doubling from 16: vote records make thousands of outputs per node. */
+	size_t count = node->output_count;
+	if (count >= 16 && (count & (count - 1)) == 0) {
+		sim_output_t *grown = realloc(node->outputs, 2 * count * sizeof(*grown));
+		if (grown == NULL) {
+			return BFT_ENOMEM;
+		}
+		node->outputs = grown;
+	} else if (count == 0) {
+		sim_output_t *grown = realloc(node->outputs, 16 * sizeof(*grown));
 		if (grown == NULL) {
 			return BFT_ENOMEM;
 		}
@@ -438,6 +484,8 @@ static int sim_process(sim_t *sim, const sim_event_t *ev)
 			return BFT_EOK;
 		}
 		return sim_node_restart(sim, ev->to);
+	case SIM_EV_INPUT:
+		return sim_input_due(sim, ev);
 	}
 	return BFT_EINVAL;
 }

@@ -36,7 +36,7 @@
 #include "coordinator/proto/protocol.h"
 
 #define SIM_PENDING_MAX		(1u << 20)
-#define SIM_OUTPUTS_MAX		4096
+#define SIM_OUTPUTS_MAX		(1u << 16)
 #define SIM_TRACE_LEN		32
 
 typedef struct sim sim_t;
@@ -45,6 +45,7 @@ typedef enum {
 	SIM_EV_MESSAGE = 0,
 	SIM_EV_CRASH,
 	SIM_EV_RESTART,
+	SIM_EV_INPUT,         /*!< A client's request due at a node (sim_input_at()). */
 } sim_event_kind_t;
 
 /*! One pending event; a message's bytes follow the struct. */
@@ -104,6 +105,11 @@ typedef struct {
 	 * connections, doc/links.md); false: it is lost.
 	 */
 	bool queue_while_down;
+	/*!
+	 * Requests keep arriving until then (a protocol's inputs hook spreads
+	 * them with sim_input_at()); 0: all at time 0.
+	 */
+	uint64_t load_until_ms;
 } sim_conf_t;
 
 /*! Creates the n instances at time 0. */
@@ -112,6 +118,12 @@ void sim_destroy(sim_t *sim);
 
 /*! Gives node an input now (processed at once, like a local request). */
 int sim_input(sim_t *sim, bft_node_t node, const uint8_t *input, size_t len);
+/*!
+ * Gives node an input at virtual time at_ms. If the node is down then, the
+ * client tries again: the input reaches it right after its restart (or
+ * never, if it does not restart).
+ */
+int sim_input_at(sim_t *sim, bft_node_t node, uint64_t at_ms, const uint8_t *input, size_t len);
 
 /*!
  * Runs until no event is pending or steps_max events ran. BFT_EOK when
