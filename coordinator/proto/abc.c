@@ -42,6 +42,7 @@ static int abc_copy_conf(abc_t *abc, const bft_params_t *params)
 	abc->coin_every_round = conf->coin_every_round;
 	abc->mode = conf->mode;
 	abc->votes_durable = conf->votes_durable;
+	abc->votes_incomplete = conf->votes_incomplete;
 	return abc_kept_init(abc, conf->retain_max > 0 ? conf->retain_max : ABC_RETAIN_DEFAULT);
 }
 
@@ -699,7 +700,7 @@ int abc_start(abc_t *abc, bool restarted, const bft_env_t *env, bft_step_t *step
 	abc->used = true;
 	abc->restarted = restarted || abc->restored;
 	abc->silent_until = abc->epoch + ABC_EPOCHS_AHEAD;
-	if (abc->restarted && abc->votes_durable) {
+	if (abc->restarted && abc->votes_durable && !abc->votes_incomplete) {
 		/* Our restored votes keep us from contradicting the earlier
 		 * incarnation: no silence. Fetch at a lag of one as after an
 		 * early end of the silence (abc_catchup.c). */

@@ -225,6 +225,12 @@ typedef struct {
 	 *  needs no silence. False when they are unknown (the first start with
 	 *  them, a replica whose disk was wiped): the silent restart. */
 	bool votes_durable;
+	/*! With votes_durable: records are output as usual, but the records
+	 *  given back may miss some of the earlier incarnation's (a vote log
+	 *  begun while the replica had run without one, or begun anew after
+	 *  damage), so this start keeps the silent restart. Restored records
+	 *  are still never contradicted. */
+	bool votes_incomplete;
 } abc_conf_t;
 
 typedef struct abc abc_t;

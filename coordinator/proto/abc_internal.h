@@ -172,6 +172,7 @@ struct abc {
 	/* What we sent in the kept epochs (abc_guard.c, abc_votes.h). */
 	abc_votes_t votes;
 	bool votes_durable;             /*!< conf->votes_durable. */
+	bool votes_incomplete;          /*!< conf->votes_incomplete. */
 
 	/* The last delivered batches: kept[(kept_head + i) % kept_cap] is
 	 * epoch kept_first + i, i < kept_count. */

@@ -440,6 +440,35 @@ static void test_guard(void)
 	CHECK_EQ(step_count(&step, ACS_SUB_RBC, 0, RBC_ECHO, 0xf), 0);
 	bft_step_clear(&step);
 	abc_destroy(abc);
+
+	/* An incomplete vote log: records output, the restart silent, and the
+	 * restored votes still never contradicted. */
+	conf.votes_incomplete = true;
+	abc = node_new(true);
+	for (size_t r = 0; r < recs.count; r++) {
+		CHECK_EQ(abc_restore_vote(abc, recs.data[r], recs.len[r]), BFT_EOK);
+	}
+	CHECK_EQ(abc_start(abc, true, &env, &step), BFT_EOK);
+	CHECK_EQ(step_count(&step, ACS_SUB_RBC, 0, RBC_ECHO, 0xf), 0);
+	bft_step_clear(&step);
+	len = acs_rbc(m, sizeof(m), 0, RBC_VALUE, "b");
+	feed(abc, 0, m, len);
+	CHECK_EQ(step_count(&step, ACS_SUB_RBC, 0, RBC_ECHO, 0xf), 0);
+	abc_stats(abc, &st);
+	CHECK_EQ(st.votes_suppressed, 1);
+	bft_step_clear(&step);
+	len = acs_rbc(m, sizeof(m), 2, RBC_VALUE, "d");
+	feed(abc, 2, m, len);
+	/* Its ECHO is held back from the peers (silent) but recorded. */
+	bool recorded = false;
+	for (size_t k = 0; k < step.output_count; k++) {
+		recorded |= step.outputs[k].tag == ABC_OUTPUT_VOTE;
+	}
+	CHECK(recorded);
+	CHECK_EQ(step_count(&step, ACS_SUB_RBC, 2, RBC_ECHO, 0xf & ~bft_nodeset_one(SELF)), 0);
+	bft_step_clear(&step);
+	abc_destroy(abc);
+	conf.votes_incomplete = false;
 	for (size_t r = 0; r < recs.count; r++) {
 		free(recs.data[r]);
 	}
