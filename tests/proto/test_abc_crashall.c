@@ -100,6 +100,13 @@ static void measure(uint16_t n, uint16_t f)
 	CHECK_EQ(sim_create(&conf, &sim), BFT_EOK);
 	CHECK_EQ(proto->inputs(sim), BFT_EOK);
 	CHECK_EQ(sim_run(sim), BFT_EOK);
+	/* More epochs than ABC_VOTES_KEEP, for the bound below. */
+	for (unsigned k = 0; k < 24; k++) {
+		char req[32];
+		int len = snprintf(req, sizeof(req), "more %u", k);
+		CHECK_EQ(sim_input(sim, (bft_node_t)(k % n), (const uint8_t *)req, (size_t)len), BFT_EOK);
+	}
+	CHECK_EQ(sim_run(sim), BFT_EOK);
 	size_t records = 0, bytes = 0, batches = 0, batch_bytes = 0;
 	for (size_t k = 0; k < sim_node_output_count(sim, 0); k++) {
 		uint32_t tag;
@@ -110,11 +117,18 @@ static void measure(uint16_t n, uint16_t f)
 		batches += tag == ABC_OUTPUT_BATCH ? 1u : 0u;
 		batch_bytes += tag == ABC_OUTPUT_BATCH ? len : 0u;
 	}
-	CHECK(batches > 0);
+	CHECK(batches > ABC_VOTES_KEEP + 1);
+	/* Memory: only the last ABC_VOTES_KEEP delivered epochs and the open
+	 * ones are kept, the older ones were freed. */
+	abc_stats_t st;
+	abc_stats(sim_node_proto(sim, 0), &st);
+	CHECK(st.votes_kept > 0 && st.votes_kept < records);
+	CHECK(st.votes_kept <= (ABC_VOTES_KEEP + ABC_EPOCHS_AHEAD + 1) * (records / batches + 2 * n));
 	if (batches > 0) {
 		printf("costs n=%u: %zu epochs, per epoch and node %.1f vote records, %.0f bytes "
-		       "(batch %.0f bytes)\n", n, batches, (double)records / batches,
-		       (double)bytes / batches, (double)batch_bytes / batches);
+		       "(batch %.0f bytes); kept at the end %zu records, %zu bytes\n", n, batches,
+		       (double)records / batches, (double)bytes / batches,
+		       (double)batch_bytes / batches, st.votes_kept, st.votes_bytes);
 	}
 	sim_destroy(sim);
 }
