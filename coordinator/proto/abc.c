@@ -698,7 +698,8 @@ int abc_start(abc_t *abc, bool restarted, const bft_env_t *env, bft_step_t *step
 	assert(abc != NULL && step != NULL);
 	size_t first = step->msg_count;
 	abc->used = true;
-	abc->restarted = restarted || abc->restored;
+	/* Restored batches or votes: an earlier incarnation ran. */
+	abc->restarted = restarted || abc->restored || abc->stats.votes_restored > 0;
 	abc->silent_until = abc->epoch + ABC_EPOCHS_AHEAD;
 	if (abc->restarted && abc->votes_durable && !abc->votes_incomplete) {
 		/* Our restored votes keep us from contradicting the earlier

@@ -317,13 +317,14 @@ int abc_restore_vote(abc_t *abc, const uint8_t *rec, size_t len);
  * Announces this node's epoch to all (STARTED with HELLO, so that every
  * peer answers with its own). Call once after create
  * and any abc_restore(); without it the first input or message announces.
- * `restarted` (implied by abc_restore()) says an earlier incarnation of
- * this node may have taken part in epochs from this one on: it may have
- * sent messages for up to ABC_EPOCHS_AHEAD epochs beyond. With
- * conf->votes_durable the restored votes keep it from contradicting
- * those: it takes part at once, gives its restored messages back to
- * itself and to each peer once that peer announced its epoch, and fetches
- * as soon as f + 1 peers are one epoch ahead. Without, anything it sent
+ * `restarted` (implied by abc_restore() and abc_restore_vote()) says an
+ * earlier incarnation of this node may have taken part in epochs from this
+ * one on: it may have sent messages for up to ABC_EPOCHS_AHEAD epochs
+ * beyond. With conf->votes_durable (and not votes_incomplete) the
+ * restored votes keep it from contradicting those: it takes part at once,
+ * gives its restored messages back to itself and to each peer once that
+ * peer announced its epoch, and fetches as soon as f + 1 peers are one
+ * epoch ahead. Without, anything it sent
  * for them now could contradict those: it stays silent in them (no
  * proposal, no ACS message) and fetches them as soon as f + 1 peers are
  * one epoch ahead; it takes part again after them. For the peers it is a
