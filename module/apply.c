@@ -18,6 +18,7 @@
 #include "module/digest.h"
 #include "module/history.h"
 #include "module/position.h"
+#include "module/replica.h"
 #include "module/signer.h"
 #include "module/threshold.h"
 #include "module/transfer.h"
@@ -193,6 +194,11 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 		              knot_strerror(ret));
 	} else if (change.flags & KNOTD_CHANGE_SIGN_ZONE) {
 		uatomic_inc(&ctx->sign_passes);
+	}
+	/* Its position is in the journal with the change: a restart resumes
+	 * after it, and the vote log may forget the epochs before. */
+	if (ret == KNOT_EOK && change.position != NULL) {
+		bftdns_replica_set_durable(ctx, batch->seq);
 	}
 
 	/* Consistency checks: the batch's DIGEST reports, and the zone's digest

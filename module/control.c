@@ -111,6 +111,21 @@ static const char *control_diverged_text(void)
 	       "restore it from a correct replica";
 }
 
+/*! The vote log's lines (coordinator/core/votelog.h), if the core keeps one. */
+static void status_votes(const bftdns_core_stats_t *core, bftdns_ctl_status_t *st)
+{
+	if (!core->votelog_on) {
+		return;
+	}
+	st->vote_log = core->votes_muted ? BFTDNS_CTL_VOTES_FAILED :
+	               core->votes_durable ? BFTDNS_CTL_VOTES_DURABLE :
+	               BFTDNS_CTL_VOTES_INCOMPLETE;
+	st->votes_logged = core->votelog.appended;
+	st->votes_suppressed = core->abc_on ? core->abc.votes_suppressed : 0;
+	st->votes_restored = core->votes_restored;
+	st->vote_log_bytes = core->votelog.bytes;
+}
+
 static int status_fill(struct bftdns_control *c, bftdns_ctl_status_t *st, char *msg,
                        size_t size)
 {
@@ -135,6 +150,7 @@ static int status_fill(struct bftdns_control *c, bftdns_ctl_status_t *st, char *
 		}
 		unsigned up = bftdns_replica_links_up(ctx);
 		st->peers_connected = up < ctx->conf.replicas ? up : ctx->conf.replicas - 1;
+		status_votes(&c->core, st);
 	}
 	uint64_t seq = uatomic_read(&ctx->last_batch_seq);
 	if (seq > 0) {

@@ -65,6 +65,7 @@ struct bftdns_replica {
 	pthread_rwlock_t core_lock;
 	bftdns_core_t *core;
 	char hosts[SHOUP_PLAYERS_MAX][INET6_ADDRSTRLEN];
+	char *vote_dir;                /*!< <state dir>/votes, or NULL (statedir.h). */
 	char own_pin[BFT_PIN_STR_MAX];
 	bftdns_core_conf_t core_conf;  /*!< Filled at load; the core starts later. */
 	pthread_mutex_t lock;          /*!< Guards pending (order and core threads). */
@@ -384,6 +385,20 @@ int bftdns_replica_start(bftdns_t *ctx)
 		ccp->sign_mode = replica_sign_mode(c->misbehave);
 		rep->sign_mode = ccp->sign_mode;
 	}
+	/* The vote log (coordinator/core/votelog.h) beside the batch store:
+	 * without the state directory there is none, and a restart of this
+	 * replica is silent in the epochs it may have spoken in. */
+	if (ctx->state_dir != NULL) {
+		size_t len = strlen(ctx->state_dir) + sizeof("/votes");
+		rep->vote_dir = malloc(len);
+		if (rep->vote_dir == NULL) {
+			bftdns_replica_free(ctx);
+			return KNOT_ENOMEM;
+		}
+		snprintf(rep->vote_dir, len, "%s/votes", ctx->state_dir);
+		ccp->vote_dir = rep->vote_dir;
+		ccp->durable_reported = true;
+	}
 	if (bftdns_transfer_on(ctx)) {
 		ccp->xfer_store = &bftdns_snapshot_store;
 		ccp->xfer_store_ctx = ctx;
@@ -655,6 +670,7 @@ void bftdns_replica_free(bftdns_t *ctx)
 	pthread_mutex_destroy(&rep->sign_lock);
 	pthread_mutex_destroy(&rep->lock);
 	pthread_rwlock_destroy(&rep->core_lock);
+	free(rep->vote_dir);
 	free(rep);
 	ctx->replica = NULL;
 }
@@ -746,6 +762,18 @@ unsigned bftdns_replica_links_up(const bftdns_t *ctx)
 		count += bft_nodeset_has(up, i) ? 1 : 0;
 	}
 	return count;
+}
+
+void bftdns_replica_set_durable(bftdns_t *ctx, uint64_t seq)
+{
+	bftdns_replica_t *rep = ctx->replica;
+	if (rep == NULL) {
+		return;
+	}
+	/* Batch seq is epoch seq - 1: the epochs before seq are durable. */
+	pthread_rwlock_rdlock(&rep->core_lock);
+	bftdns_core_set_durable(rep->core, seq);
+	pthread_rwlock_unlock(&rep->core_lock);
 }
 
 bool bftdns_replica_stats(const bftdns_t *ctx, bftdns_core_stats_t *out)

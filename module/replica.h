@@ -89,6 +89,13 @@ int bftdns_replica_restart_core(bftdns_t *ctx);
 /*! Number of peers whose links are up now. */
 unsigned bftdns_replica_links_up(const bftdns_t *ctx);
 
+/*!
+ * Apply thread: batch `seq` is applied and durable with the journal commit
+ * of its change (position.h): the coordinator's vote log no longer needs
+ * the epochs before it (bftdns_core_set_durable()).
+ */
+void bftdns_replica_set_durable(bftdns_t *ctx, uint64_t seq);
+
 /*! Any thread: the coordinator's counters; false if it is not running. */
 bool bftdns_replica_stats(const bftdns_t *ctx, bftdns_core_stats_t *out);
 

@@ -95,11 +95,13 @@ static int core_copy_conf(bftdns_core_t *core, const bftdns_core_conf_t *conf)
 		return core_fail(core, BFT_EINVAL, "the coin key file's path is too long");
 	}
 	core->conf.coin_file = conf->coin_file != NULL ? core->coin_file : NULL;
+	if (conf->vote_dir != NULL &&
+	    snprintf(core->vote_dir, sizeof(core->vote_dir), "%s", conf->vote_dir) >= (int)sizeof(core->vote_dir)) {
+		return core_fail(core, BFT_EINVAL, "the vote log directory's path is too long");
+	}
+	core->conf.vote_dir = conf->vote_dir != NULL ? core->vote_dir : NULL;
 	if (conf->resume_count > 0 && conf->resume == NULL) {
 		return core_fail(core, BFT_EINVAL, "resume_count without resume batches");
-	}
-	if (conf->vote_count > 0 && conf->votes == NULL) {
-		return core_fail(core, BFT_EINVAL, "vote_count without vote records");
 	}
 	for (unsigned i = 0; i < conf->n; i++) {
 		const bftdns_core_peer_t *peer = &conf->peers[i];
@@ -210,6 +212,11 @@ static int core_init(bftdns_core_t *core, const bftdns_core_conf_t *conf)
 	if (ret == BFT_EOK) {
 		ret = core_init_io(core);
 	}
+	/* After the listening socket: a coordinator of this zone that still
+	 * stops (a reload) has it, and its vote log, until then. */
+	if (ret == BFT_EOK && (ret = core_stack_votes(core, why, sizeof(why))) != BFT_EOK) {
+		return core_fail(core, ret, "%s", why);
+	}
 	if (ret == BFT_EOK) {
 		ret = core_init_proto(core);
 	}
@@ -245,6 +252,7 @@ static void core_free(bftdns_core_t *core)
 		core->conf.ops->destroy(core->proto);
 	}
 	core_drive_free_local(core);
+	votelog_close(core->votelog);
 	free(core->stalled);
 	bft_step_deinit(&core->step);
 	bft_timers_deinit(&core->timers);
@@ -277,6 +285,7 @@ int bftdns_core_start(const bftdns_core_conf_t *conf, bftdns_core_t **out)
 	core->inbox.efd = -1;
 	atomic_init(&core->stop, false);
 	atomic_init(&core->up_mask, 0);
+	atomic_init(&core->durable, 0);
 	pthread_mutex_init(&core->stats_lock, NULL);
 	int ret = core_init(core, conf);
 	if (ret == BFT_EOK) {
@@ -331,6 +340,16 @@ void bftdns_core_stop(bftdns_core_t *core)
 		pthread_join(core->thread, NULL);
 	}
 	core_free(core);
+}
+
+void bftdns_core_set_durable(bftdns_core_t *core, uint64_t epoch)
+{
+	if (core == NULL) {
+		return;
+	}
+	uint_fast64_t cur = atomic_load(&core->durable);
+	while (epoch > cur && !atomic_compare_exchange_weak(&core->durable, &cur, epoch)) {
+	}
 }
 
 bft_nodeset_t bftdns_core_links_up(const bftdns_core_t *core)

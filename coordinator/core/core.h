@@ -34,12 +34,11 @@
  * in the same order. A request given to several replicas is delivered
  * once (within the dedup window, abc.h).
  *
- * Vote records (production with conf.votes_durable): tag
- * BFTDNS_CORE_OUT_VOTE, bytes as abc_votes.h describes. The exception to
- * "must not block": deliver returns only once such a record is durable
- * (written and synced), because the messages of the same step are sent
- * right after it returns (drive.c) and a vote sent but lost in a crash
- * lets this replica contradict itself after the restart (abc.h,
+ * Vote records (production with conf.vote_dir): abc's ABC_OUTPUT_VOTE
+ * outputs never reach conf.deliver; the core writes every one of a step
+ * to its vote log (votelog.h) before it sends any message of that step,
+ * and gives them back after a restart (abc_restore_vote()), so that a
+ * replica never contradicts a vote it sent before a crash (abc.h,
  * ABC_OUTPUT_VOTE; doc/broadcast.md, "Restart").
  *
  * Clocks: the loop reads two clocks once per iteration. CLOCK_MONOTONIC
@@ -59,6 +58,7 @@
 #include <stdint.h>
 
 #include "coordinator/core/mux.h"
+#include "coordinator/core/votelog.h"
 #include "coordinator/net/log.h"
 #include "coordinator/proto/abc.h"
 #include "coordinator/proto/protocol.h"
@@ -67,7 +67,8 @@
 
 /*! Output tag of a delivered batch (production). */
 #define BFTDNS_CORE_OUT_BATCH	MUX_TAG(MUX_ABC, ABC_OUTPUT_BATCH)
-/*! Output tag of a vote record (production with conf.votes_durable, abc_votes.h). */
+/*! Output tag of a vote record (production with conf.vote_dir): the core
+ *  writes it to the vote log itself; conf.deliver never sees it. */
 #define BFTDNS_CORE_OUT_VOTE	MUX_TAG(MUX_ABC, ABC_OUTPUT_VOTE)
 /*! Output tag of a finished signing request (production, tsign_output_decode()). */
 #define BFTDNS_CORE_OUT_SIGS	MUX_TAG(MUX_TSIGN, TSIGN_OUTPUT_SIGS)
@@ -126,15 +127,20 @@ typedef struct {
 	 *  stays silent in the epochs its earlier incarnation may have spoken in
 	 *  (abc_start()). */
 	bool restarted;
-	/*! The caller keeps every BFTDNS_CORE_OUT_VOTE output durably before
-	 *  deliver returns, and `votes` holds every record the earlier
-	 *  incarnation output (any order; those of batches more than
-	 *  ABC_VOTES_KEEP before the resume point may be left out): a restart
-	 *  then needs no silence (abc_conf_t.votes_durable). False when they
-	 *  are not known (the first start with a vote log, a wiped disk). */
-	bool votes_durable;
-	const bftdns_core_batch_t *votes;        /*!< Vote records (data, len). */
-	size_t vote_count;
+	/*! The vote log's directory (votelog.h; created 0700 if missing), or
+	 *  NULL: none. With a log that holds every vote this replica sent in
+	 *  the epochs from where it resumes, the atomic broadcast restarts with
+	 *  its votes (abc_restore_vote(), conf votes_durable) instead of staying
+	 *  silent, which is what keeps a group whose replicas all crashed at
+	 *  once from ordering a batch other than one a replica applied before.
+	 *  Without (no directory, a log begun after the replica ran without one,
+	 *  a damaged one: logged) the restart stays silent as before, and the
+	 *  log records from then on. Read during bftdns_core_start(). */
+	const char *vote_dir;
+	/*! The caller reports the durable position (bftdns_core_set_durable());
+	 *  until its first report, the epoch resumed at is. false: the vote log
+	 *  goes by the delivered epoch (tests that keep every delivered batch). */
+	bool durable_reported;
 	abc_mode_t abc_mode;                     /*!< Test-only misbehaviour of the broadcast. */
 	/* Production: threshold signing (member MUX_TSIGN) when sign_pub is set.
 	 * Requests: bftdns_core_submit_to(MUX_TSIGN, tsign_request_encode()),
@@ -225,7 +231,22 @@ typedef struct {
 	uint64_t sign_faults[BFT_NODES_MAX];
 	bool xfer_on;             /*!< Production with state transfer: xfer below is filled in. */
 	xfer_stats_t xfer;        /*!< State transfer's counters. */
+	bool votelog_on;          /*!< Production with conf.vote_dir: votelog below is filled in. */
+	votelog_stats_t votelog;  /*!< The vote log's files and counters. */
+	bool votes_durable;       /*!< The broadcast restarted on its votes (not silent). */
+	uint64_t votes_restored;  /*!< Records given back to the broadcast at the start. */
+	uint64_t votes_refused;   /*!< ...and refused by it (logged). */
+	bool votes_muted;         /*!< A vote could not be logged: nothing is sent any more. */
 } bftdns_core_stats_t;
+
+/*!
+ * Any thread, never blocks: the atomic broadcast's epochs before `epoch`
+ * are applied durably (a restart resumes at `epoch` or later; in the
+ * module: the batch number of the batch whose journal commit is done).
+ * The vote log drops what lies before it (votelog_trim(); with
+ * conf.durable_reported). Never moves back.
+ */
+void bftdns_core_set_durable(bftdns_core_t *core, uint64_t epoch);
 
 /*! Any thread: a snapshot of the counters (published once per loop iteration). */
 void bftdns_core_stats(bftdns_core_t *core, bftdns_core_stats_t *out);

@@ -109,6 +109,14 @@ struct bftdns_core {
 	bool gone_logged;
 	uint64_t gone_epoch;
 	uint64_t faults_logged[BFT_NODES_MAX];
+	/* The vote log (stack.c opens and restores it, drive.c appends). */
+	char vote_dir[4096];
+	votelog_t *votelog;
+	bool votes_durable;                 /*!< abc restarted on its votes. */
+	bool muted;                         /*!< A vote not logged: send nothing more. */
+	uint64_t votes_restored, votes_refused;
+	atomic_uint_fast64_t durable;       /*!< bftdns_core_set_durable(), from the resume epoch. */
+	uint64_t trimmed_at;                /*!< Epoch of the last votelog_trim(). */
 	pthread_t thread;
 	bool thread_started;
 	atomic_bool stop;
@@ -141,7 +149,11 @@ void core_drive_free_local(bftdns_core_t *core);
 /* stack.c */
 /*! Production (conf.ops NULL): coin key, abc and mux confs; sets conf.ops. */
 int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len);
-/*! Replays conf.resume into the abc member (after create, before the thread). */
+/*! Production with conf.vote_dir: opens and loads the vote log, and decides
+ *  abc_conf.votes_durable (after the listening socket, before create).
+ *  Only a log held by another coordinator (a reload) fails the start. */
+int core_stack_votes(bftdns_core_t *core, char *why, size_t why_len);
+/*! Replays conf.resume, then the votes, into the abc member (after create, before the thread). */
 int core_stack_resume(bftdns_core_t *core, char *why, size_t why_len);
 /*! Once per loop iteration: abc and tsign counters into the stats, operator log lines. */
 void core_stack_watch(bftdns_core_t *core);

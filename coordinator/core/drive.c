@@ -7,9 +7,10 @@
  */
 
 /*
- * Feeding the protocol instance and carrying out its steps: outputs to the
- * deliver callback, faults to the log, messages to the peers' links or,
- * for this replica itself, to a local queue handled by the loop.
+ * Feeding the protocol instance and carrying out its steps: votes to the
+ * vote log first, outputs to the deliver callback, faults to the log,
+ * messages to the peers' links or, for this replica itself, to a local
+ * queue handled by the loop.
  */
 
 #include <assert.h>
@@ -18,8 +19,11 @@
 #include <sys/random.h>
 
 #include "coordinator/core/core_internal.h"
+#include "coordinator/proto/abc_votes.h"
 #include "coordinator/proto/error.h"
 
+/* Vote records written with one votelog_append(). */
+#define DRIVE_VOTES_CHUNK	256
 /* Fault lines per peer before they are only counted (then 1 in 1000). */
 #define CORE_FAULT_LOG_FIRST	20
 
@@ -82,11 +86,66 @@ static void drive_fault(bftdns_core_t *core, const bft_fault_t *fault)
 	}
 }
 
+/* A vote that is not in the log must never go out: from now on nothing does. */
+static void drive_mute(bftdns_core_t *core, const char *why)
+{
+	if (!core->muted) {
+		bft_log(&core->conf.log, LOG_ERR, "vote log: %s; this replica sends nothing to its "
+		        "peers any more (after a crash it could contradict a vote that is not on "
+		        "disk); fix the cause and restart it", why);
+	}
+	core->muted = true;
+}
+
+static void drive_votes_write(bftdns_core_t *core, const votelog_record_t *recs, size_t count)
+{
+	if (count > 0 && !core->muted && votelog_append(core->votelog, recs, count) != BFT_EOK) {
+		drive_mute(core, "a vote could not be written (see above)");
+	}
+}
+
+/*
+ * Production: every vote output of the step into the vote log before any
+ * message of the step is sent (abc.h, ABC_OUTPUT_VOTE), a few write()s per
+ * step. The records are the core's: conf.deliver never sees them.
+ */
+static void drive_votes(bftdns_core_t *core, const bft_step_t *step)
+{
+	votelog_record_t recs[DRIVE_VOTES_CHUNK];
+	size_t count = 0;
+	for (size_t i = 0; i < step->output_count; i++) {
+		if (step->outputs[i].tag != BFTDNS_CORE_OUT_VOTE) {
+			continue;
+		}
+		const uint8_t *rec = bft_step_output_data(step, i);
+		uint64_t epoch;
+		if (core->votelog == NULL) {
+			drive_mute(core, "a vote output without a vote log");
+		} else if (abc_vote_record_epoch(rec, step->outputs[i].len, &epoch) != BFT_EOK) {
+			drive_mute(core, "the broadcast output a vote record that does not read");
+		} else {
+			recs[count++] = (votelog_record_t){ .epoch = epoch, .data = rec,
+			                                    .len = step->outputs[i].len };
+		}
+		if (count == DRIVE_VOTES_CHUNK) {
+			drive_votes_write(core, recs, count);
+			count = 0;
+		}
+	}
+	drive_votes_write(core, recs, count);
+}
+
 /* Carries out the step in core->step, then clears it. */
 static void drive_apply(bftdns_core_t *core)
 {
 	bft_step_t *step = &core->step;
+	if (core->production) {
+		drive_votes(core, step);
+	}
 	for (size_t i = 0; i < step->output_count; i++) {
+		if (core->production && step->outputs[i].tag == BFTDNS_CORE_OUT_VOTE) {
+			continue;
+		}
 		core->stats.outputs++;
 		if (core->conf.deliver != NULL) {
 			core->conf.deliver(core->conf.deliver_ctx, step->outputs[i].tag,
@@ -104,7 +163,7 @@ static void drive_apply(bftdns_core_t *core)
 			}
 			if (to == core->conf.self) {
 				drive_local_push(core, data, step->msgs[i].len);
-			} else {
+			} else if (!core->muted) {
 				/* A full queue is counted and logged by the link. */
 				bft_link_send(&core->links[to], data, step->msgs[i].len);
 			}

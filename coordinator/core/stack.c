@@ -11,8 +11,9 @@
  * atomic broadcast's conf (coins named by the cluster id, so two replica
  * groups never share a coin), the multiplexer with abc as member MUX_ABC
  * and, given the replica's key share, threshold signing as MUX_TSIGN,
- * the replay of batches delivered before a restart, and the log lines that
- * tell an operator how catch-up goes.
+ * the replay of batches delivered before a restart, the vote log (its
+ * records given back to abc after a restart, votelog.h), and the log lines
+ * that tell an operator how catch-up goes.
  */
 
 #include <nettle/sha2.h>
@@ -23,6 +24,7 @@
 #include "coordinator/core/core_internal.h"
 #include "coordinator/proto/batch.h"
 #include "coordinator/crypto/coin_file.h"
+#include "coordinator/proto/abc_votes.h"
 #include "coordinator/proto/error.h"
 
 /* Catch-up progress lines at most this often. */
@@ -114,9 +116,8 @@ int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len)
 		.coin = { .pub = &core->coin_pub, .secrets = &core->coin_sec, .secret_count = 1 },
 		.session = core->tls.cluster_id, .session_len = sizeof(core->tls.cluster_id),
 		.batch_max = c->batch_max, .retain_max = c->retain_max, .mode = c->abc_mode,
-		.votes_durable = c->votes_durable,
 	};
-	bool restarted = c->restarted || c->resume_count > 0 || c->resume_at || c->vote_count > 0;
+	bool restarted = c->restarted || c->resume_count > 0 || c->resume_at;
 	core->mux_conf = (mux_conf_t){
 		.members = { { .id = MUX_ABC, .ops = &abc_ops, .conf = &core->abc_conf,
 		               .start = restarted ? stack_start_restarted : stack_start_fresh } },
@@ -186,35 +187,125 @@ static void core_stack_restore_sigs(bftdns_core_t *core)
 	        (unsigned long long)st.restored, core->conf.sign_restore_count, refused);
 }
 
-/* Votes sent before the restart (abc_restore_vote()), after the batches.
- * One that is refused stops the start: skipping it could let this replica
- * contradict that vote. */
-static int core_stack_restore_votes(bftdns_core_t *core, char *why, size_t why_len)
+/* The epoch the broadcast resumes at: after the last batch given back. */
+static uint64_t stack_resume_epoch(const bftdns_core_conf_t *c)
 {
-	abc_t *abc = mux_member(core->proto, MUX_ABC);
-	for (size_t i = 0; i < core->conf.vote_count; i++) {
-		const bftdns_core_batch_t *v = &core->conf.votes[i];
-		int ret = abc_restore_vote(abc, v->data, v->len);
-		if (ret != BFT_EOK) {
-			snprintf(why, why_len, "vote record %zu of %zu: %s", i + 1, core->conf.vote_count,
-			         ret == BFT_EMALF ? "not a vote record" : bft_strerror(ret));
-			return ret;
+	batch_reader_t br;
+	if (c->resume_at) {
+		return c->resume_epoch;
+	}
+	if (c->resume_count > 0 && batch_reader_open(&br, c->resume[c->resume_count - 1].data,
+	                                             c->resume[c->resume_count - 1].len) == BFT_EOK) {
+		return br.epoch + 1;
+	}
+	return 0;
+}
+
+/* The records loaded are votes of this group, each of the epoch it was
+ * logged with: the CRC only says the bytes are the ones written. */
+static bool stack_votes_check(bftdns_core_t *core)
+{
+	const votelog_record_t *recs;
+	size_t count;
+	votelog_loaded(core->votelog, &recs, &count);
+	for (size_t i = 0; i < count; i++) {
+		uint64_t epoch, key;
+		bft_nodeset_t to;
+		const uint8_t *msg;
+		size_t msg_len;
+		bool vote;
+		if (abc_vote_record_read(recs[i].data, recs[i].len, core->conf.n, &epoch, &to, &msg,
+		                         &msg_len, &key, &vote) != BFT_EOK || epoch != recs[i].epoch) {
+			bft_log(&core->conf.log, LOG_WARNING, "vote log: record %zu of %zu (epoch %llu) "
+			        "is no vote record of this group", i + 1, count,
+			        (unsigned long long)recs[i].epoch);
+			return false;
 		}
 	}
-	if (core->conf.vote_count > 0) {
-		abc_stats_t st;
-		abc_stats(abc, &st);
-		bft_log(&core->conf.log, LOG_INFO, "restored %zu vote records (%zu kept, %zu bytes): "
-		        "no silence after the restart", core->conf.vote_count, st.votes_kept,
-		        st.votes_bytes);
+	return true;
+}
+
+int core_stack_votes(bftdns_core_t *core, char *why, size_t why_len)
+{
+	const bftdns_core_conf_t *c = &core->conf;
+	if (!core->production || c->vote_dir == NULL) {
+		return BFT_EOK;
+	}
+	const uint64_t epoch = stack_resume_epoch(c);
+	/* Until the caller reports more: nothing before it needs the log. */
+	atomic_store(&core->durable, epoch);
+	char err[BFT_WHY_MAX] = "";
+	int ret = votelog_open(c->vote_dir, epoch, &c->log, &core->votelog, err, sizeof(err));
+	if (ret == BFT_EAGAIN) {
+		snprintf(why, why_len, "vote log: %s", err);
+		return ret;
+	}
+	if (ret != BFT_EOK) {
+		bft_log(&c->log, LOG_ERR, "vote log not usable (%s): this replica keeps no votes, "
+		        "and restarts silent in the epochs it may have spoken in (doc/operations.md)",
+		        err);
+		core->votelog = NULL;
+		return BFT_EOK;
+	}
+	core->votes_durable = votelog_usable(core->votelog) && stack_votes_check(core);
+	/* Votes go to the log from now on in any case, so that it vouches for
+	 * this incarnation at the next start; only a complete one is trusted
+	 * at this one. */
+	core->abc_conf.votes_durable = true;
+	core->abc_conf.votes_incomplete = !core->votes_durable;
+	if (!core->votes_durable) {
+		votelog_drop_loaded(core->votelog);
+		votelog_stats_t st;
+		votelog_stats(core->votelog, &st);
+		bft_log(&c->log, LOG_NOTICE, "vote log in %s holds this replica's votes from epoch "
+		        "%llu on (begun after it ran without one, or anew after damage); resuming at "
+		        "epoch %llu it stays silent in the epochs it may have spoken in, as without "
+		        "the log", c->vote_dir, (unsigned long long)st.complete_from,
+		        (unsigned long long)epoch);
 	}
 	return BFT_EOK;
 }
 
-static int core_stack_resume_batches(bftdns_core_t *core, char *why, size_t why_len)
+/* The votes of the earlier incarnation back into the broadcast (after its
+ * batches). One refused (a slot that holds another vote: the log holds
+ * two, which only a bug writes) is logged and skipped: the first one
+ * given back stays the vote of that slot. */
+static void stack_restore_votes(bftdns_core_t *core, abc_t *abc)
 {
-	core_stack_restore_sigs(core);
-	abc_t *abc = mux_member(core->proto, MUX_ABC);
+	if (!core->votes_durable) {
+		return;
+	}
+	const votelog_record_t *recs;
+	size_t count;
+	votelog_loaded(core->votelog, &recs, &count);
+	uint64_t first = UINT64_MAX, last = 0;
+	for (size_t i = 0; i < count; i++) {
+		int ret = abc_restore_vote(abc, recs[i].data, recs[i].len);
+		if (ret != BFT_EOK) {
+			if (core->votes_refused++ < 8) {
+				bft_log(&core->conf.log, LOG_WARNING, "vote log: a record of epoch %llu "
+				        "refused by the broadcast: %s", (unsigned long long)recs[i].epoch,
+				        bft_strerror(ret));
+			}
+			continue;
+		}
+		core->votes_restored++;
+		first = (recs[i].epoch < first) ? recs[i].epoch : first;
+		last = (recs[i].epoch > last) ? recs[i].epoch : last;
+	}
+	votelog_drop_loaded(core->votelog);
+	if (count > 0) {
+		bft_log(&core->conf.log, LOG_INFO, "vote log: %llu votes of epochs %llu..%llu given "
+		        "back to the broadcast (%llu refused): it takes part at once, without "
+		        "contradicting what it sent before the restart",
+		        (unsigned long long)core->votes_restored,
+		        (unsigned long long)(core->votes_restored > 0 ? first : 0),
+		        (unsigned long long)last, (unsigned long long)core->votes_refused);
+	}
+}
+
+static int stack_resume_batches(bftdns_core_t *core, abc_t *abc, char *why, size_t why_len)
+{
 	if (core->conf.resume_at) {
 		if (core->conf.resume_count > 0) {
 			snprintf(why, why_len, "resume from batches or at an epoch, not both");
@@ -256,8 +347,33 @@ static int core_stack_resume_batches(bftdns_core_t *core, char *why, size_t why_
 
 int core_stack_resume(bftdns_core_t *core, char *why, size_t why_len)
 {
-	int ret = core_stack_resume_batches(core, why, why_len);
-	return ret == BFT_EOK ? core_stack_restore_votes(core, why, why_len) : ret;
+	core_stack_restore_sigs(core);
+	abc_t *abc = mux_member(core->proto, MUX_ABC);
+	int ret = stack_resume_batches(core, abc, why, why_len);
+	if (ret == BFT_EOK) {
+		stack_restore_votes(core, abc);
+	}
+	return ret;
+}
+
+/* The vote log's counters, and what it no longer needs: the epochs before
+ * the durable position (the delivered epoch if the caller reports none). */
+static void stack_watch_votes(bftdns_core_t *core, const abc_stats_t *st)
+{
+	if (core->votelog == NULL) {
+		return;
+	}
+	uint64_t upto = core->conf.durable_reported ? atomic_load(&core->durable) : st->epoch;
+	if (upto != core->trimmed_at) {
+		(void)votelog_trim(core->votelog, upto);
+		core->trimmed_at = upto;
+	}
+	votelog_stats(core->votelog, &core->stats.votelog);
+	core->stats.votelog_on = true;
+	core->stats.votes_durable = core->votes_durable;
+	core->stats.votes_restored = core->votes_restored;
+	core->stats.votes_refused = core->votes_refused;
+	core->stats.votes_muted = core->muted;
 }
 
 /* Lines for an operator: catch-up progress, and a replica that cannot catch up. */
@@ -270,6 +386,7 @@ void core_stack_watch(bftdns_core_t *core)
 	abc_stats(mux_member(core->proto, MUX_ABC), &st);
 	core->stats.abc_on = true;
 	core->stats.abc = st;
+	stack_watch_votes(core, &st);
 	tsign_t *ts = mux_member(core->proto, MUX_TSIGN);
 	if (ts != NULL) {
 		tsign_stats(ts, &core->stats.tsign);

@@ -52,7 +52,8 @@
  * epoch is VOTELOG_SEGMENT_EPOCHS beyond its first; whole segments whose
  * records all lie more than VOTELOG_KEEP_EPOCHS before the durable
  * position (votelog_trim()) are deleted: a restart resumes at that
- * position or later, and the votes of epochs before it are of no use.
+ * position or later, and abc takes back only the votes of the last
+ * ABC_VOTES_KEEP epochs before it (to re-send them to restarted peers).
  *
  * Not thread-safe: the coordinator thread owns it (bftdns_core_start()
  * opens and reads it before the thread runs).
@@ -65,11 +66,13 @@
 #include <stdint.h>
 
 #include "coordinator/net/log.h"
+#include "coordinator/proto/abc.h"
 
 #define VOTELOG_SEGMENT_BYTES	(1u << 20)
 #define VOTELOG_SEGMENT_EPOCHS	16
-/*! Epochs kept before the durable position (a margin; a restart needs none). */
-#define VOTELOG_KEEP_EPOCHS	8
+/*! Epochs kept before the durable position: abc re-sends its votes of as
+ *  many delivered epochs to a peer that restarts (abc.h). */
+#define VOTELOG_KEEP_EPOCHS	ABC_VOTES_KEEP
 /*! A record longer than this is damage, not a vote. */
 #define VOTELOG_RECORD_MAX	(1u << 20)
 
