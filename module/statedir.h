@@ -12,8 +12,9 @@
  * The module state directory of a replicated zone (replicas > 1):
  * <database storage>/bftdns/<zone name>, next to Knot's journal (whose
  * entries carry the durable position, position.h), mode 0700. It holds the
- * latest stable checkpoint (checkpoint.h, file `checkpoint`) and the
- * delivered-batch store (batchstore.h, files `batches-*.seg`);
+ * latest stable checkpoint (checkpoint.h, file `checkpoint`), the
+ * delivered-batch store (batchstore.h, files `batches-*.seg`) and the
+ * coordinator's vote log (coordinator/core/votelog.h, directory `votes`);
  * doc/operations.md says what may be deleted.
  *
  * The zone name is its text form, with '/', '%' and other bytes outside
