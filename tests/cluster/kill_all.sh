@@ -15,7 +15,9 @@
 # delivered, applied and acknowledged batch K + 1 while the others had not
 # finished its epoch. The agreement state of that epoch must outlive the
 # crash (coordinator/core/votelog.h, the vote log): the replicas behind
-# must order the same batch K + 1 again, never another one. After the
+# must order the same batch K + 1 again, never another one. At every
+# restart every replica must log that it gave its logged votes back to the
+# broadcast (not a silent restart), and none that its log failed. After the
 # load, load_check (load_lib.sh): every acknowledged UPDATE on every
 # replica, identical sorted AXFRs, the zone verified by ldns-verify-zone
 # and dnssec-verify, nothing applied twice, no replica that logged a batch
@@ -51,6 +53,11 @@ log "n = $n, f = $f: links up, every replica serves the signed zone (serial $(cl
 load_start "$clients" "$seconds"
 start=$(date +%s)
 
+# votes_back I: how often replica I gave its logged votes back at a start.
+votes_back() {
+	grep -c 'votes of epochs .* given back to the broadcast' "$CLUSTER_DIR/replica-$1/knot.log" || true
+}
+
 # past T: it is T (seconds since the epoch) or later.
 past() {
 	(($(date +%s) >= $1))
@@ -65,10 +72,19 @@ for ((kill = 1; kill <= kills; kill++)); do
 	cluster_kill9_all
 	log "t+$(($(date +%s) - start)) s: kill $kill: all four killed ($(acks) acknowledged so far)"
 	restart_caught_up 1 2 3 4
-	log "t+$(($(date +%s) - start)) s: all four restarted, links up, serial $(cluster_serial 1)"
+	for i in 1 2 3 4; do
+		[ "$(votes_back "$i")" = "$kill" ] ||
+			crash_fail "replica $i: $(votes_back "$i") starts with its votes given back after $kill kills (vote log)"
+	done
+	log "t+$(($(date +%s) - start)) s: all four restarted on their votes, links up, serial $(cluster_serial 1)"
 done
 
 load_wait
 load_check
+for i in 1 2 3 4; do
+	! grep -E 'vote log.*(sends nothing|not usable|stays silent)' "$CLUSTER_DIR/replica-$i/knot.log" ||
+		fail "replica $i: its vote log (above)"
+done
+log "every restart took the replicas' votes back, no vote log failed"
 cluster_stop
 log "PASS"
