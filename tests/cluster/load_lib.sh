@@ -175,6 +175,17 @@ load_wait() {
 		sort | uniq -c | awk '{ printf "%s%s %s", sep, $1, $2; sep = ", " }'))"
 }
 
+# load_dead I: if replica I's knotd is gone, says so with its exit status
+# and its last words on stderr (seen once: a replica that took no TCP
+# connection after the load, crash_load.sh; a dead process would explain it).
+load_dead() {
+	local pid=${CLUSTER_PID[$1]:-} status=0
+	[ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null || return 0
+	wait "$pid" 2>/dev/null || status=$?
+	printf '; replica %s (pid %s) is not running any more: exit status %s, stderr: %s' "$1" \
+		"$pid" "$status" "$(tail -n 3 "$CLUSTER_DIR/replica-$1/knotd.out" 2>/dev/null | tr '\n' ' ')"
+}
+
 # load_check: with every replica up, what the header says.
 load_check() {
 	local c r rc zone i
@@ -182,7 +193,7 @@ load_check() {
 		r=$(((c - 1) % CLUSTER_N + 1))
 		rc=$(KNSUPDATE_TIMEOUT=120 knsupdate_rc "${CLUSTER_DNS_PORT[r]}" \
 			"update add final-$c.example.com. 300 A 203.0.113.$c")
-		[ "$rc" = NOERROR ] || crash_fail "the final UPDATE of client $c to replica $r was answered $rc"
+		[ "$rc" = NOERROR ] || crash_fail "the final UPDATE of client $c to replica $r was answered $rc$(load_dead "$r")"
 	done
 	log "every replica up, one more UPDATE per client answered NOERROR"
 
