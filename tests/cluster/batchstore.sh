@@ -37,6 +37,10 @@
 #    checkpoints removed what it lacks from every store: its peers answer
 #    GONE and it logs that it needs a state transfer; 1, 2, 4 go on. (What
 #    the state transfer then does is tests/cluster/state_transfer.sh's.)
+# 5. The vote log (coordinator/core/votelog.h) in bftdnsctl status; removed
+#    with knotd stopped (as after an upgrade from before it), the restart is
+#    silent and says why; after more than ABC_EPOCHS_AHEAD + 1 epochs the
+#    next restart takes the votes back.
 . "$(dirname "$0")/lib.sh"
 
 CTL=${1:?usage: batchstore.sh PATH-OF-BFTDNSCTL}
@@ -308,5 +312,42 @@ wait_log "$TMP/replica-3/knot.log" 'needs a state transfer' 600 ||
 update "$k" "${CLUSTER_DNS_PORT[1]}"
 wait_for 600 cluster_same_zone "$TMP/phase4" 1 2 4 || fail "replicas 1, 2, 4 differ after the restart"
 log "replica 3 behind the stable checkpoint ($((k - 71)) UPDATEs while it was down): $(grep -Eo 'this replica is at batch [0-9]+, but [0-9]+ peers no longer keep it' "$TMP/replica-3/knot.log" | tail -n 1); replicas 1, 2, 4 go on"
+
+# --- 5. A vote log lost (an upgrade from before it, a deleted directory) ----
+# Replica 1 keeps one (vote-log: durable, records and bytes counted, files
+# 0600 in a 0700 directory). Killed, its votes/ removed, restarted: its log
+# cannot vouch for the votes of its earlier incarnation, it says so and
+# restarts silent as before the log (vote-log: incomplete), and the group
+# goes on with it (3 still needs a state transfer). After UPDATEs through
+# more than ABC_EPOCHS_AHEAD + 1 epochs, a kill -9 and restart take its
+# votes back (vote-log: durable).
+votes="$(store 1)/votes"
+[ "$(status_value 1 vote-log)" = durable ] && [ "$(status_value 1 votes-logged)" -gt 0 ] &&
+	[ "$(status_value 1 vote-log-bytes)" -gt 0 ] ||
+	fail "replica 1's vote log: $(status 1 | grep vote | tr '\n' ' ')"
+[ "$(stat -c %a "$votes")" = 700 ] && [ -n "$(find "$votes" -name 'votes-*.seg')" ] &&
+	[ -z "$(find "$votes" -type f ! -perm 600)" ] || fail "modes in $votes: $(ls -la "$votes")"
+given_back() {
+	grep -c 'given back to the broadcast' "$TMP/replica-1/knot.log" || true
+}
+kill9 1
+rm -rf "$votes"
+restart 1
+grep -Eq "vote log in .* holds this replica's votes from epoch [0-9]+ on" "$TMP/replica-1/knot.log" ||
+	fail "replica 1 did not say that its new vote log cannot vouch for its earlier votes"
+vote_log_is() { [ "$(status_value "$1" vote-log)" = "$2" ]; }
+wait_for 100 vote_log_is 1 incomplete || fail "replica 1: vote-log '$(status_value 1 vote-log)', want incomplete"
+cluster_wait_links 1 300 || fail "replica 1: links not all up"
+for ((j = 0; j < 8; j++, k++)); do
+	update "$k" "${CLUSTER_DNS_PORT[$(( j % 2 == 0 ? 1 : 2 ))]}"
+done
+before=$(given_back)
+kill9 1
+restart 1
+[ "$(given_back)" -gt "$before" ] || fail "replica 1 did not take its votes back after 8 more UPDATEs"
+wait_for 100 vote_log_is 1 durable || fail "replica 1: vote-log '$(status_value 1 vote-log)', want durable"
+update "$k" "${CLUSTER_DNS_PORT[1]}"
+wait_for 600 cluster_same_zone "$TMP/phase5" 1 2 4 || fail "replicas 1, 2, 4 differ after phase 5"
+log "replica 1's vote log removed: restarted silent (incomplete), 8 UPDATEs later restarted on its votes ($(grep -Eo '[0-9]+ votes of epochs [0-9.]+' "$TMP/replica-1/knot.log" | tail -n 1)), all converge"
 cluster_stop
 log "PASS"
