@@ -65,7 +65,8 @@ typedef struct {
 	const void *conf;                /*!< Its bft_params_t.conf; must outlive the mux. */
 	/*! Optional: run once by mux_start() (abc: announce its epoch). */
 	int (*start)(void *proto, const bft_env_t *env, bft_step_t *step);
-	/*! Optional: run by mux_tick() (tsign: requests overdue for help). */
+	/*! Optional: run by mux_tick() (tsign: requests overdue for help; abc:
+	 *  re-sends to restarted peers left for later calls). */
 	int (*tick)(void *proto, const bft_env_t *env, bft_step_t *step);
 } mux_member_t;
 

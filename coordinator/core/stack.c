@@ -47,6 +47,13 @@ static int stack_tick_tsign(void *proto, const bft_env_t *env, bft_step_t *step)
 	return tsign_tick(proto, env, step);
 }
 
+/* Re-sends of kept messages to restarted peers go on when the group is
+ * idle (abc_tick()). */
+static int stack_tick_abc(void *proto, const bft_env_t *env, bft_step_t *step)
+{
+	return abc_tick(proto, env, step);
+}
+
 static int stack_coin(bftdns_core_t *core, char *why, size_t why_len)
 {
 	const bftdns_core_conf_t *c = &core->conf;
@@ -120,7 +127,8 @@ int core_stack_conf(bftdns_core_t *core, char *why, size_t why_len)
 	bool restarted = c->restarted || c->resume_count > 0 || c->resume_at;
 	core->mux_conf = (mux_conf_t){
 		.members = { { .id = MUX_ABC, .ops = &abc_ops, .conf = &core->abc_conf,
-		               .start = restarted ? stack_start_restarted : stack_start_fresh } },
+		               .start = restarted ? stack_start_restarted : stack_start_fresh,
+		               .tick = stack_tick_abc } },
 		.count = 1,
 	};
 	if (c->sign_pub != NULL) {

@@ -116,8 +116,10 @@ void abc_stats(const abc_t *abc, abc_stats_t *out)
 	out->votes_kept = abc->votes.entries;
 	out->votes_bytes = abc->votes.bytes;
 	out->gone = 0;
+	out->resends_pending = 0;
 	for (bft_node_t j = 0; j < abc->params.n; j++) {
 		out->gone += abc->peers[j].gone ? 1u : 0u;
+		out->resends_pending += abc->peers[j].resend ? 1u : 0u;
 	}
 }
 
@@ -714,6 +716,19 @@ int abc_start(abc_t *abc, bool restarted, const bft_env_t *env, bft_step_t *step
 	 * originals; after a restart with votes we repeat ours, to ourselves too. */
 	abc_guard_dup_ok(abc, BFT_NODES_MAX, abc->epoch + ABC_DUP_SPAN);
 	return abc_finish(abc, BFT_EOK, env, step, first);
+}
+
+int abc_tick(abc_t *abc, const bft_env_t *env, bft_step_t *step)
+{
+	assert(abc != NULL && env != NULL && step != NULL);
+	size_t first = step->msg_count;
+	/* Only messages sent before go out: nothing that is decided depends
+	 * on the tick, or on when it comes. */
+	int ret = abc_guard_pump(abc, step);
+	if (abc->mode != ABC_MODE_HONEST) {
+		ret = abc_mode_apply(abc, ret, step, first);
+	}
+	return ret;
 }
 
 /* The generic view: input is one request. */

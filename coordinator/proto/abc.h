@@ -174,7 +174,8 @@
 /*! Bytes of those of delivered epochs; the oldest epochs go first. The
  *  votes of epochs not yet delivered are never dropped (see abc_votes.h). */
 #define ABC_VOTES_BYTES_MAX	(32u << 20)
-/*! Kept messages re-sent per call (count, bytes); the rest go in later calls. */
+/*! Kept messages re-sent per call (count, bytes); the rest go in later
+ *  calls, abc_tick() among them, so an idle group gets them too. */
 #define ABC_VOTES_RESEND_MSGS	256
 #define ABC_VOTES_RESEND_BYTES	(4u << 20)
 
@@ -260,6 +261,9 @@ typedef struct {
 	 *  slot before a restart (abc_votes.h): each would have been a lie. */
 	uint64_t votes_suppressed;
 	uint64_t votes_resent;      /*!< Kept messages re-sent to restarted peers (and to self). */
+	/*! Peers (this node included) whose re-send is not finished: it goes
+	 *  on in later calls (abc_tick()); ours waits for our epoch to move. */
+	unsigned resends_pending;
 	uint64_t votes_restored;    /*!< Records taken by abc_restore_vote(). */
 	size_t votes_kept;          /*!< Messages in the vote store ... */
 	size_t votes_bytes;         /*!< ... and their bytes. */
@@ -341,6 +345,16 @@ int abc_handle_input(abc_t *abc, const uint8_t *req, size_t len,
                      const bft_env_t *env, bft_step_t *step);
 int abc_handle_message(abc_t *abc, bft_node_t from, const uint8_t *msg, size_t len,
                        const bft_env_t *env, bft_step_t *step);
+/*!
+ * The driver's periodic time input (every few tens of ms; its time is not
+ * read): goes on with re-sends of kept messages (see "Restart") that the
+ * per-call bound ABC_VOTES_RESEND_* left for later calls. Without it they
+ * would wait for some other input or message, which an idle group after a
+ * crash of all replicas may never get while it waits for them. Sends only
+ * messages that were sent before, so nothing delivered depends on it; does
+ * nothing when no re-send is pending.
+ */
+int abc_tick(abc_t *abc, const bft_env_t *env, bft_step_t *step);
 /*! Never: the broadcast is a service. */
 bool abc_terminated(const abc_t *abc);
 void abc_stats(const abc_t *abc, abc_stats_t *out);

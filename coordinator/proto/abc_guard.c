@@ -20,7 +20,9 @@
  * a re-send of what we sent in the epochs from the one it announced on,
  * and after our restart our restored messages go back to ourselves as
  * their epochs enter our window. Re-sends are bounded per call
- * (ABC_VOTES_RESEND_*) and go on in the next calls.
+ * (ABC_VOTES_RESEND_*) and go on in the next calls, abc_tick() among them:
+ * a group idle after a crash of all replicas may wait for the rest, and
+ * then no other call comes.
  */
 
 #include <assert.h>

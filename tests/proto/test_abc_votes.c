@@ -17,7 +17,9 @@
  *   ECHO, READY, AUX, CONF and TERM are suppressed (votes_suppressed), an
  *   identical vote goes out again without a new record, relays (BVAL) are
  *   sent, and the restored votes come back to the node itself;
- * - abc_restore_vote() on bad input changes nothing.
+ * - abc_restore_vote() on bad input changes nothing;
+ * - re-sends beyond the per-call bound (ABC_VOTES_RESEND_MSGS) wait for a
+ *   later call, and abc_tick() is one: with no other input they finish.
  */
 
 #include <stdlib.h>
@@ -548,6 +550,92 @@ static void test_restore_bad(void)
 	bft_step_deinit(&s);
 }
 
+/* Epoch messages of the step to node j, and the re-sends pending. */
+static unsigned step_to(const bft_step_t *s, bft_node_t j)
+{
+	unsigned count = 0;
+	for (size_t i = 0; i < s->msg_count; i++) {
+		const uint8_t *d = bft_step_msg_data(s, i);
+		count += d[0] == 1 && bft_nodeset_has(s->msgs[i].to, j) ? 1u : 0u;
+	}
+	return count;
+}
+
+static unsigned resends_pending(const abc_t *abc)
+{
+	abc_stats_t st;
+	abc_stats(abc, &st);
+	return st.resends_pending;
+}
+
+/*
+ * More kept messages than one call re-sends: 5 epochs (the window at
+ * epoch 0) of 64 AUX votes each (4 instances, 16 rounds), all to all. The
+ * restart gives 256 back to the node itself; a peer's announcement gets it
+ * the other 64 and the peer 192; the peer's last 128 then wait for another
+ * call. Without one (an idle group) they never go; ticks send them.
+ */
+static void test_resend_tick(void)
+{
+	enum { EPOCHS = 5, ROUNDS = 16, PEER = 2 };
+	const unsigned total = EPOCHS * N * ROUNDS;
+	CHECK(total > ABC_VOTES_RESEND_MSGS && total < 2 * ABC_VOTES_RESEND_MSGS);
+	abc_t *abc = node_new(true);
+	bft_step_t s;
+	CHECK_EQ(bft_step_init(&s, 1 << 20), BFT_EOK);
+	for (uint64_t e = 0; e < EPOCHS; e++) {
+		for (bft_node_t inst = 0; inst < N; inst++) {
+			for (uint32_t round = 0; round < ROUNDS; round++) {
+				uint8_t aux[16];
+				size_t aux_len = acs_aba(aux, sizeof(aux), inst, ABA_AUX, round, 1);
+				CHECK_EQ(abc_vote_record_output(&s, ABC_OUTPUT_VOTE, e, 0xf, aux, aux_len),
+				         BFT_EOK);
+				CHECK_EQ(abc_restore_vote(abc, bft_step_output_data(&s, 0),
+				                          s.outputs[0].len), BFT_EOK);
+				bft_step_clear(&s);
+			}
+		}
+	}
+	bft_step_deinit(&s);
+	abc_stats_t st;
+	abc_stats(abc, &st);
+	CHECK_EQ(st.votes_kept, total);
+
+	bft_env_t env = env_now();
+	CHECK_EQ(abc_start(abc, true, &env, &step), BFT_EOK);
+	CHECK_EQ(step_to(&step, SELF), ABC_VOTES_RESEND_MSGS);
+	CHECK_EQ(resends_pending(abc), 1);
+	bft_step_clear(&step);
+	/* Peer 2 tells its epoch: our last 64 to ourselves, then 192 to it. */
+	uint8_t started[10] = { 3, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	CHECK_EQ(abc_handle_message(abc, PEER, started, sizeof(started), &env, &step), BFT_EOK);
+	unsigned to_self = total - ABC_VOTES_RESEND_MSGS;
+	CHECK_EQ(step_to(&step, SELF), to_self);
+	CHECK_EQ(step_to(&step, PEER), ABC_VOTES_RESEND_MSGS - to_self);
+	unsigned to_peer = step_to(&step, PEER);
+	bft_step_clear(&step);
+	/* Nothing else comes: the peer's tail stays pending. */
+	CHECK_EQ(resends_pending(abc), 1);
+	/* The tick sends it, once; then ticks send nothing. */
+	unsigned ticks = 0, by_ticks = 0;
+	for (; ticks < 8 && resends_pending(abc) > 0; ticks++) {
+		CHECK_EQ(abc_tick(abc, &env, &step), BFT_EOK);
+		by_ticks += step_to(&step, PEER);
+		CHECK_EQ(step_to(&step, SELF), 0);
+		CHECK_EQ(step.output_count, 0);
+		bft_step_clear(&step);
+	}
+	CHECK_EQ(ticks, 1);
+	CHECK_EQ(to_peer + by_ticks, total);
+	CHECK_EQ(abc_tick(abc, &env, &step), BFT_EOK);
+	CHECK_EQ(step.msg_count, 0);
+	abc_stats(abc, &st);
+	CHECK_EQ(st.votes_resent, 2 * total);
+	printf("resend tick: %u kept messages; to the peer %u in the calls, %u more by %u tick\n",
+	       total, to_peer, by_ticks, ticks);
+	abc_destroy(abc);
+}
+
 int main(void)
 {
 	CHECK_EQ(coin_init(), COIN_EOK);
@@ -559,6 +647,7 @@ int main(void)
 	test_guard();
 	test_same();
 	test_restore_bad();
+	test_resend_tick();
 	bft_step_deinit(&step);
 	return check_result("test_abc_votes");
 }
