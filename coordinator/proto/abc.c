@@ -43,6 +43,8 @@ static int abc_copy_conf(abc_t *abc, const bft_params_t *params)
 	abc->mode = conf->mode;
 	abc->votes_durable = conf->votes_durable;
 	abc->votes_incomplete = conf->votes_incomplete;
+	abc->resend_msgs_max = conf->resend_msgs_max > 0 && conf->resend_msgs_max < ABC_VOTES_RESEND_MSGS
+	                       ? conf->resend_msgs_max : ABC_VOTES_RESEND_MSGS;
 	return abc_kept_init(abc, conf->retain_max > 0 ? conf->retain_max : ABC_RETAIN_DEFAULT);
 }
 

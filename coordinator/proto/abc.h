@@ -232,6 +232,9 @@ typedef struct {
 	 *  damage), so this start keeps the silent restart. Restored records
 	 *  are still never contradicted. */
 	bool votes_incomplete;
+	/*! Tests: kept messages re-sent per call, below ABC_VOTES_RESEND_MSGS
+	 *  (0: that), to reach the per-call bound with few messages. */
+	uint32_t resend_msgs_max;
 } abc_conf_t;
 
 typedef struct abc abc_t;

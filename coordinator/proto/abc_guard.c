@@ -180,7 +180,7 @@ static int pump_one(abc_t *abc, bft_node_t j, bft_step_t *step, size_t *msgs, si
 			if (!bft_nodeset_has(v->to, j)) {
 				continue;
 			}
-			if (*msgs >= ABC_VOTES_RESEND_MSGS ||
+			if (*msgs >= abc->resend_msgs_max ||
 			    (*msgs > 0 && *bytes + v->len > ABC_VOTES_RESEND_BYTES)) {
 				return BFT_EOK;
 			}

@@ -172,6 +172,7 @@ struct abc {
 	/* What we sent in the kept epochs (abc_guard.c, abc_votes.h). */
 	abc_votes_t votes;
 	bool votes_durable;             /*!< conf->votes_durable. */
+	uint32_t resend_msgs_max;       /*!< Re-sends per call (conf, at most ABC_VOTES_RESEND_MSGS). */
 	bool votes_incomplete;          /*!< conf->votes_incomplete. */
 
 	/* The last delivered batches: kept[(kept_head + i) % kept_cap] is
@@ -243,7 +244,7 @@ void abc_guard_restart(abc_t *abc);
 void abc_guard_resend_to(abc_t *abc, bft_node_t j, uint64_t epoch);
 /*! Repeats from peer j (or from anyone: j == BFT_NODES_MAX) are no fault up to `epoch`. */
 void abc_guard_dup_ok(abc_t *abc, bft_node_t j, uint64_t epoch);
-/*! Sends due re-sends, within ABC_VOTES_RESEND_* per call. */
+/*! Sends due re-sends, within ABC_VOTES_RESEND_* (resend_msgs_max) per call. */
 int abc_guard_pump(abc_t *abc, bft_step_t *step);
 /*! After the epoch moved on: frees what is no longer kept. */
 void abc_guard_gc(abc_t *abc);

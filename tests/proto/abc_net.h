@@ -12,8 +12,9 @@
  * messages to or from a cut-off node lost, a liar that alters the agreed
  * time in its BATCH messages to a victim, a watched node's epoch messages
  * counted, and messages of a slow node to some peers held back until
- * net_flush_late(). Each node's delivered batches are kept (outs) and the
- * nodes it blamed (blamed).
+ * net_flush_late(). Each node's delivered batches are kept (outs), with
+ * keep_votes its vote records (votes), and the nodes it blamed (blamed).
+ * NODES (4) may be defined larger before the include.
  */
 
 #pragma once
@@ -25,7 +26,9 @@
 #include "coordinator/proto/batch.h"
 #include "tests/proto/bcast_sim.h"
 
+#ifndef NODES
 #define NODES		4
+#endif
 #define QUEUE_MAX	(1u << 20)
 #define OUTS_MAX	256
 
@@ -44,6 +47,11 @@ typedef struct {
 	bft_node_t liar;                 /* its BATCH messages to `victim` are altered */
 	bft_node_t victim;
 	bool lie;
+	/* With keep_votes, ABC_OUTPUT_VOTE records go to votes (a vote log). */
+	bool keep_votes;
+	uint8_t **votes[NODES];
+	size_t *vote_len[NODES];
+	size_t vote_count[NODES];
 	uint8_t *outs[NODES][OUTS_MAX];
 	size_t out_len[NODES][OUTS_MAX];
 	size_t out_count[NODES];
@@ -112,6 +120,16 @@ static inline void net_apply(net_t *net, bft_node_t i)
 {
 	bft_step_t *step = &net->step;
 	for (size_t k = 0; k < step->output_count; k++) {
+		if (net->keep_votes && step->outputs[k].tag == ABC_OUTPUT_VOTE) {
+			size_t c = net->vote_count[i]++;
+			net->votes[i] = realloc(net->votes[i], (c + 1) * sizeof(*net->votes[i]));
+			net->vote_len[i] = realloc(net->vote_len[i], (c + 1) * sizeof(size_t));
+			CHECK(net->votes[i] != NULL && net->vote_len[i] != NULL);
+			net->vote_len[i][c] = step->outputs[k].len;
+			net->votes[i][c] = malloc(step->outputs[k].len);
+			memcpy(net->votes[i][c], bft_step_output_data(step, k), step->outputs[k].len);
+			continue;
+		}
 		CHECK(net->out_count[i] < OUTS_MAX);
 		if (net->out_count[i] < OUTS_MAX) {
 			size_t len = step->outputs[k].len;
@@ -188,6 +206,11 @@ static inline void net_stop(net_t *net)
 		for (size_t k = 0; k < net->out_count[i]; k++) {
 			free(net->outs[i][k]);
 		}
+		for (size_t k = 0; k < net->vote_count[i]; k++) {
+			free(net->votes[i][k]);
+		}
+		free(net->votes[i]);
+		free(net->vote_len[i]);
 	}
 	free(net->queue);
 	for (size_t k = 0; k < net->late_count; k++) {
@@ -227,6 +250,17 @@ static inline void net_epochs(net_t *net, const char *tag, unsigned epochs)
 		net_input(net, 0, req);
 	}
 	CHECK(net_epoch(net, 0) >= want);
+}
+
+/* The driver's periodic time input at every node, then what follows. */
+static inline void net_tick(net_t *net)
+{
+	for (bft_node_t i = 0; i < net->n; i++) {
+		bft_env_t env = net_env(net);
+		CHECK_EQ(abc_tick(net->abc[i], &env, &net->step), BFT_EOK);
+		net_apply(net, i);
+	}
+	net_run(net);
 }
 
 /* The delayed messages arrive now, in their order, and what follows them. */
