@@ -85,7 +85,9 @@
  * epochs and the open ones, and re-sends it to a peer that announces a
  * restart (HELLO), from the epoch the peer announced on, and, after its
  * own restart with durable votes, to every peer once it learns its epoch:
- * a restarted node's received state is rebuilt from them.
+ * a restarted node's received state is rebuilt from them. At most
+ * ABC_VOTES_RESEND_* go per call, the rest in later calls, abc_tick()
+ * among them, so that they never wait for unrelated traffic.
  *
  * Clock: env->now_ms is taken as the node's wall clock (Unix time in ms);
  * the driver passes CLOCK_REALTIME for this protocol.

@@ -256,6 +256,9 @@ static inline void net_epochs(net_t *net, const char *tag, unsigned epochs)
 static inline void net_tick(net_t *net)
 {
 	for (bft_node_t i = 0; i < net->n; i++) {
+		if (net->abc[i] == NULL) {
+			continue;
+		}
 		bft_env_t env = net_env(net);
 		CHECK_EQ(abc_tick(net->abc[i], &env, &net->step), BFT_EOK);
 		net_apply(net, i);
