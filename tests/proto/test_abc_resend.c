@@ -21,7 +21,9 @@
  * prints what is still pending (re-sends, the epoch each node is at).
  * Phase 2 then ticks every node (bounded) until no re-send is pending and
  * the network is quiet: every node must be at the same epoch with the
- * same batches, and past the half-run one if any node was. With the real
+ * same batches, and past the half-run one if any node was. The same for
+ * one replica restarting into a group of n = 4 that waits for it (one
+ * other node down). With the real
  * bound and with 1 re-send per call (conf.resend_msgs_max) phase 1 left
  * nothing pending in these cases (every node re-sends to every other, and
  * each message received is a call that goes on): test_abc_votes shows a
@@ -93,8 +95,8 @@ static view_t view(const net_t *net)
 {
 	view_t v = { .epoch_min = UINT64_MAX };
 	for (bft_node_t i = 0; i < net->n; i++) {
-		if (net->abc[i] == NULL) {
-			continue;
+		if (net->abc[i] == NULL || bft_nodeset_has(net->cut, i)) {
+			continue;   /* Down. */
 		}
 		abc_stats_t st;
 		abc_stats(net->abc[i], &st);
@@ -186,6 +188,67 @@ static void scenario(size_t half, uint32_t cap, unsigned lag, unsigned down)
 	net_stop(&net);
 }
 
+/*
+ * One replica restarts into a group that waits for it: n = 4 with node 3
+ * down for good, an epoch half run by nodes 0..2, node 2 crashed; nodes 0
+ * and 1 handle what is in flight and wait (2 of the n - f = 3 needed).
+ * Node 2 restarts from its batches and vote records; the others re-send it
+ * their kept messages of the epoch, at most `cap` per call.
+ */
+static void scenario_one(size_t half, uint32_t cap)
+{
+	net_t net;
+	net_start(&net, 4, 0);
+	net.keep_votes = true;
+	net.conf.votes_durable = true;
+	net.conf.resend_msgs_max = cap;
+	for (bft_node_t i = 0; i < net.n; i++) {
+		abc_destroy(net.abc[i]);
+		node_create(&net, i);
+	}
+	net_epochs(&net, "load", LOAD_EPOCHS);
+	net.cut = bft_nodeset_one(3);
+	for (bft_node_t i = 0; i < 3; i++) {
+		char req[32];
+		snprintf(req, sizeof(req), "last %u", i);
+		bft_env_t env = net_env(&net);
+		CHECK_EQ(abc_handle_input(net.abc[i], (const uint8_t *)req, strlen(req), &env,
+		                          &net.step), BFT_EOK);
+		net_apply(&net, i);
+	}
+	run_some(&net, half);
+	uint64_t before = view(&net).epoch_max;
+	abc_destroy(net.abc[2]);
+	net.abc[2] = NULL;
+	net_run(&net);               /* What was sent to node 2 is lost. */
+	restart(&net, 2);
+	bft_env_t env = net_env(&net);
+	CHECK_EQ(abc_start(net.abc[2], true, &env, &net.step), BFT_EOK);
+	net_apply(&net, 2);
+	net_run(&net);
+	view_t idle = view(&net);
+	unsigned ticks = 0;
+	view_t v = idle;
+	for (; ticks < TICKS_MAX && (v.pending > 0 || v.epoch_min != v.epoch_max ||
+	                             v.epoch_min <= before); ticks++) {
+		net_tick(&net);
+		v = view(&net);
+	}
+	printf("n=4 one restart cap=%u half=%zu: epoch before %llu; idle without ticks: %u nodes "
+	       "with re-sends pending, epochs %llu..%llu, %llu re-sent; after %u ticks: %u pending, "
+	       "epochs %llu..%llu, %llu re-sent\n", cap, half, (unsigned long long)before,
+	       idle.pending, (unsigned long long)idle.epoch_min, (unsigned long long)idle.epoch_max,
+	       (unsigned long long)idle.resent, ticks, v.pending, (unsigned long long)v.epoch_min,
+	       (unsigned long long)v.epoch_max, (unsigned long long)v.resent);
+	CHECK(ticks < TICKS_MAX);
+	CHECK_EQ(v.pending, 0);
+	CHECK_EQ(v.epoch_min, v.epoch_max);
+	for (bft_node_t i = 1; i < 3; i++) {
+		CHECK(net_same(&net, 0, i, 0));
+	}
+	net_stop(&net);
+}
+
 int main(void)
 {
 	CHECK_EQ(coin_init(), COIN_EOK);
@@ -197,6 +260,10 @@ int main(void)
 			scenario(halves[k], caps[c], 3, 0);
 			scenario(halves[k], caps[c], 0, (NODES - 1) / 3);
 		}
+	}
+	for (size_t half = 10; half <= 80; half += 35) {
+		scenario_one(half, 1);
+		scenario_one(half, 0);
 	}
 	return check_result("test_abc_resend");
 }
