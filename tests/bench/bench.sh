@@ -4,7 +4,9 @@
 #   crypto [--bits 2048[,1024,3072,4096]] [--reps N]   threshold RSA vs plain RSA
 #   net [--sizes 64,1024,...] [--mib M] [--reps R]      TLS links vs plain TCP
 #   abc [REQUESTS [SIZE [BATCH]]]                      atomic broadcast in the simulator
-#   abc-net [--n 4,7,10,16] [--requests R] [--size B]  atomic broadcast over TLS on 127.0.0.1
+#   abc-net [--n 4,7,10,16] [--requests R] [--size B] [--votes off|on|both]
+#                                                      atomic broadcast over TLS on 127.0.0.1 (both:
+#                                                      without and with vote logs, alternately)
 #   read [--seconds S] [--rounds R] [--group N:F:P [--update-rate U] [--ordered-reads]] [--quick]
 #                                                      dnsperf: knotd + mod-bftdns (n = 1, or replica 1 of
 #                                                      a group, idle or with U updates/s) vs stock knotd
@@ -28,6 +30,9 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 builddir="$top/build/meson"
 
+# shellcheck source=summary.sh
+. "$top/tests/bench/summary.sh"
+
 ARMS=(crypto net abc abc-net read update throughput cpu wan-check table2 scale zonesize recovery batchlog)
 
 bench_crypto() {
@@ -43,7 +48,15 @@ bench_abc() {
 }
 
 bench_abc-net() {
-	"$builddir/tests/core/bench-abc-net" "$@"
+	# With --votes both, the ratios on/off go into build/bench/summary.tsv.
+	local new status=0
+	new=$(mktemp "${TMPDIR:-/tmp}/bftdns-abc-net.XXXXXX")
+	"$builddir/tests/core/bench-abc-net" --summary "$new" "$@" || status=$?
+	if [ "$status" = 0 ] && [ -s "$new" ]; then
+		summary_merge "$new"
+	fi
+	rm -f "$new"
+	return "$status"
 }
 
 bench_read() {
