@@ -17,6 +17,7 @@
 #include "module/batchlog.h"
 #include "module/digest.h"
 #include "module/history.h"
+#include "module/jsize.h"
 #include "module/position.h"
 #include "module/replica.h"
 #include "module/signer.h"
@@ -97,6 +98,34 @@ static bool apply_already(bftdns_t *ctx, bftdns_batch_t *batch)
 	              "batch %"PRIu64" is applied", batch->seq, last);
 	apply_answer_all(ctx, batch, KNOT_RCODE_SERVFAIL);
 	return true;
+}
+
+/*!
+ * The journal refused a change with a signing pass (too large for the
+ * zone's journal-max-usage, jsize.h): every replica with the same
+ * configuration failed it the same way, so proposing it again would only
+ * repeat the signing rounds and the failure. This instance proposes no more
+ * (order.c) until a knotc reload; batches already ordered are applied as
+ * they come, the same on every replica.
+ */
+static void apply_sign_refused(bftdns_t *ctx, uint64_t seq)
+{
+	if (uatomic_read(&ctx->sign_nospace)) {
+		return;
+	}
+	bftdns_jsize_t js = { 0 };
+	int ret = bftdns_jsize_check(ctx, &js);
+	char suggested[64] = "a larger value";
+	if (ret == KNOT_EOK || ret == KNOT_ESPACE) {
+		snprintf(suggested, sizeof(suggested), "'journal-max-usage: %"PRIu64"M'",
+		         js.suggested);
+	}
+	snprintf(ctx->sign_nospace_text, sizeof(ctx->sign_nospace_text),
+	         "signing pass of batch %"PRIu64" refused by the journal, no more "
+	         "proposed by this replica; set %s for the zone and knotc reload",
+	         seq, suggested);
+	uatomic_set(&ctx->sign_nospace, 1);
+	knotd_mod_log(ctx->mod, LOG_ERR, "%s", ctx->sign_nospace_text);
 }
 
 static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
@@ -192,6 +221,9 @@ static void apply_batch(bftdns_t *ctx, bftdns_batch_t *batch)
 		knotd_mod_log(ctx->mod, LOG_ERR, "batch %"PRIu64" of %zu updates not "
 		              "applied (%s)", batch->seq, change.update_count,
 		              knot_strerror(ret));
+		if (ret == KNOT_ESPACE && (change.flags & KNOTD_CHANGE_SIGN_ZONE)) {
+			apply_sign_refused(ctx, batch->seq);
+		}
 	} else if (change.flags & KNOTD_CHANGE_SIGN_ZONE) {
 		uatomic_inc(&ctx->sign_passes);
 	}

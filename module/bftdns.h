@@ -92,6 +92,14 @@ typedef struct bftdns {
 	uint64_t last_batch_seq;        /*!< Last batch applied, 0: none (apply thread, uatomic). */
 	uint64_t last_batch_time;       /*!< Its agreed time, Unix seconds (apply thread, uatomic). */
 	uint64_t sign_passes;           /*!< Batches with a signing pass applied (apply thread, uatomic). */
+	/*! This instance proposes no signing pass (order.c, jsize.h): its
+	 *  estimate exceeds journal-max-usage (order thread), or a pass was
+	 *  refused by the journal (apply thread). Set once, after the text;
+	 *  a knotc reload makes a new instance that estimates again (uatomic). */
+	int sign_too_large;
+	int sign_nospace;
+	char sign_too_large_text[384];
+	char sign_nospace_text[384];
 
 	/*! What bftdnsctl status reports of the knotc counters: the ones counted
 	 *  through bftdns_control_count() (module/control.h), uatomic. */

@@ -190,6 +190,10 @@ static int status_fill(struct bftdns_control *c, bftdns_ctl_status_t *st, char *
 	}
 	if (uatomic_read(&ctx->diverged)) {
 		snprintf(msg, size, "WARNING: %s", control_diverged_text());
+	} else if (uatomic_read(&ctx->sign_too_large)) {
+		snprintf(msg, size, "WARNING: %s", ctx->sign_too_large_text);
+	} else if (uatomic_read(&ctx->sign_nospace)) {
+		snprintf(msg, size, "WARNING: %s", ctx->sign_nospace_text);
 	}
 	return BFT_EOK;
 }
@@ -217,6 +221,13 @@ static int sign_queue(struct bftdns_control *c, const char *zone, char *msg, siz
 	}
 	if (uatomic_read(&ctx->diverged)) {
 		return say(BFT_EIO, msg, size, "%s", control_diverged_text());
+	}
+	/* A pass the zone's journal cannot hold (order.c, jsize.h). */
+	if (uatomic_read(&ctx->sign_too_large)) {
+		return say(BFT_EINVAL, msg, size, "%s", ctx->sign_too_large_text);
+	}
+	if (uatomic_read(&ctx->sign_nospace)) {
+		return say(BFT_EINVAL, msg, size, "%s", ctx->sign_nospace_text);
 	}
 	unsigned long waiting = uatomic_read(&ctx->inflight);
 	if (waiting >= ctx->conf.queue_limit) {

@@ -15,6 +15,7 @@
 #include "module/apply.h"
 #include "module/batch.h"
 #include "module/batchlog.h"
+#include "module/jsize.h"
 #include "module/order.h"
 #include "module/replica.h"
 
@@ -26,6 +27,70 @@ static uint64_t monotonic_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*! Checks of the journal size while the zone is not loaded: 1 s apart. */
+#define ORDER_JSIZE_TRIES	30
+#define ORDER_JSIZE_RETRY_MS	1000
+
+typedef struct {
+	bool checked;      /*!< The estimate was made (once per instance). */
+	unsigned tries;    /*!< Attempts while the zone was not loaded. */
+} order_jsize_t;
+
+/*!
+ * Whether this replica proposes the signing pass that is due (jsize.h): not
+ * if the first pass cannot fit the zone's journal, nor after the journal
+ * refused one, until a knotc reload (a new instance) estimates again. Only
+ * whether to propose depends on it, never what a batch applies.
+ *
+ * 
+etval KNOT_EOK     Propose it.
+ * 
+etval KNOT_ESPACE  Do not (said in the log once, and by bftdnsctl status).
+ * 
+etval KNOT_EAGAIN  The zone is not loaded yet: ask again in a second.
+ */
+static int order_sign_check(bftdns_t *ctx, order_jsize_t *chk)
+{
+	if (uatomic_read(&ctx->sign_too_large) || uatomic_read(&ctx->sign_nospace)) {
+		return KNOT_ESPACE;
+	}
+	if (chk->checked) {
+		return KNOT_EOK;
+	}
+	bftdns_jsize_t js = { 0 };
+	int ret = bftdns_jsize_check(ctx, &js);
+	if (ret == KNOT_ENOZONE || ret == KNOT_EEMPTYZONE || ret == KNOT_EBUSY) {
+		if (++chk->tries < ORDER_JSIZE_TRIES) {
+			return KNOT_EAGAIN;
+		}
+		knotd_mod_log(ctx->mod, LOG_WARNING, "signing pass proposed without the "
+		              "journal size check, the zone is not loaded (%s)",
+		              knot_strerror(ret));
+		chk->checked = true;
+		return KNOT_EOK;
+	}
+	chk->checked = true;
+	if (ret == KNOT_ESPACE) {
+		snprintf(ctx->sign_too_large_text, sizeof(ctx->sign_too_large_text),
+		         "signing pass not proposed: the zone (%"PRIu64" B) and its signing "
+		         "(about %"PRIu64" B) exceed journal-max-usage (%"PRIu64" B); set "
+		         "'journal-max-usage: %"PRIu64"M' for the zone and knotc reload",
+		         js.zone, js.change, js.limit, js.suggested);
+		uatomic_set(&ctx->sign_too_large, 1);
+		knotd_mod_log(ctx->mod, LOG_ERR, "%s", ctx->sign_too_large_text);
+		return KNOT_ESPACE;
+	}
+	if (ret != KNOT_EOK) {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "signing pass proposed without the "
+		              "journal size check (%s)", knot_strerror(ret));
+		return KNOT_EOK;
+	}
+	knotd_mod_log(ctx->mod, LOG_INFO, "journal size check: zone %"PRIu64" bytes, signing "
+	              "adds about %"PRIu64", journal-max-usage %"PRIu64, js.zone, js.change,
+	              js.limit);
+	return KNOT_EOK;
 }
 
 /*!
@@ -177,6 +242,7 @@ static void order_replicated(bftdns_t *ctx)
 	uint64_t next_sign_ms = monotonic_ms();
 	uint64_t passes_seen = uatomic_read(&ctx->sign_passes);
 	bftdns_request_t *held = NULL;
+	order_jsize_t jsize = { 0 };
 
 	/* After knotc reload the old instance holds the port until Knot
 	 * unloads it, after this instance was loaded. */
@@ -209,7 +275,11 @@ static void order_replicated(bftdns_t *ctx)
 		}
 		if (monotonic_ms() >= next_sign_ms) {
 			next_sign_ms = monotonic_ms() + interval_ms + stagger_ms;
-			bftdns_request_t *sign = bftdns_request_sign();
+			int check = order_sign_check(ctx, &jsize);
+			if (check == KNOT_EAGAIN) {
+				next_sign_ms = monotonic_ms() + ORDER_JSIZE_RETRY_MS;
+			}
+			bftdns_request_t *sign = (check == KNOT_EOK) ? bftdns_request_sign() : NULL;
 			if (sign != NULL && !order_submit(ctx, sign, &held)) {
 				continue;
 			}
@@ -267,6 +337,7 @@ static void *order_main(void *arg)
 	 * the local clock: only what a batch carries reaches the zone. */
 	const uint64_t interval_ms = (uint64_t)ctx->conf.refresh_interval * 1000;
 	uint64_t next_sign_ms = monotonic_ms();
+	order_jsize_t jsize = { 0 };
 
 	while (!uatomic_read(&ctx->stopping)) {
 		bool more = false;
@@ -279,6 +350,11 @@ static void *order_main(void *arg)
 			bool sign_due = (monotonic_ms() >= next_sign_ms);
 			if (sign_due) {
 				next_sign_ms = monotonic_ms() + interval_ms;
+				int check = order_sign_check(ctx, &jsize);
+				if (check == KNOT_EAGAIN) {
+					next_sign_ms = monotonic_ms() + ORDER_JSIZE_RETRY_MS;
+				}
+				sign_due = (check == KNOT_EOK);
 			}
 			more = order_form_batch(ctx, sign_due);
 		}

@@ -121,7 +121,9 @@ static void answer_status(bftdns_ctl_t *ctl, client_t *c)
 		return;
 	}
 	size_t len = 0;
-	ret = ctl_status_format(&ctl->status, c->out, sizeof(c->out) - 256, &len);
+	/* Room left for the final line and its message ("ok: " msg "\n"). */
+	ret = ctl_status_format(&ctl->status, c->out, sizeof(c->out) - BFTDNS_CTL_MSG_LEN - 8,
+	                        &len);
 	if (ret == BFT_EINVAL) {
 		ctl_log(ctl, LOG_ERR, "control: the module's status is inconsistent, not sent");
 		c->out_len = ctl_final_line(c->out, sizeof(c->out), 0, "failed",
@@ -133,7 +135,8 @@ static void answer_status(bftdns_ctl_t *ctl, client_t *c)
 		                            "the status does not fit in an answer");
 		return;
 	}
-	c->out_len = ctl_final_line(c->out, sizeof(c->out), len, NULL, NULL);
+	/* A warning (a diverged replica, a signing pass held) ends the status. */
+	c->out_len = ctl_final_line(c->out, sizeof(c->out), len, NULL, msg);
 }
 
 static void answer(bftdns_ctl_t *ctl, client_t *c, const ctl_request_t *req)
