@@ -3,6 +3,11 @@
 # module/jsize.h): the module says so before any signature is made (log,
 # bftdnsctl status, sign-zone refused), orders no signing pass, and once
 # journal-max-usage is raised to what it suggests, knotc reload signs the zone.
+# Then a pass the estimate lets through but Knot refuses (a refresh of every
+# RRSIG: rrsig-lifetime 80 s, rrsig-refresh 79 s, so every pass 2 s after
+# the first re-signs all of them, removed and added, more than the signed zone's size): the batch
+# fails, the zone is kept as it was, and the replica proposes no more passes
+# (sign-zone refused, status warning) until a reload.
 # Usage: journal_size.sh PATH-OF-BFTDNSCTL (tests/knot/meson.build).
 . "$(dirname "$0")/lib.sh"
 
@@ -15,7 +20,12 @@ make_key "$TMP/keys"
 # Knot's smallest journal-max-usage (conf/schema.c: 40 KiB); 400 names sign
 # to some 150 KB.
 replica_setup "$TMP/r1" "$port" "$TMP/keys" "    control-socket: \"$sock\"" \
-	"    journal-max-usage: 40K"
+	"    journal-max-usage: 40K
+    dnssec-policy: short" "policy:
+  - id: short
+    rrsig-lifetime: 80
+    rrsig-refresh: 79
+    rrsig-pre-refresh: 0"
 for i in $(seq 1 400); do
 	echo "host$i A 192.0.2.$((i % 250 + 1))"
 done >>"$TMP/r1/example.com.zone"
@@ -60,5 +70,38 @@ grep -q 'journal size check: zone [0-9]* bytes' "$TMP/r1/knot.log" ||
 axfr "$port" "$TMP/axfr.zone"
 out=$(ldns-verify-zone "$TMP/axfr.zone" 2>&1) || fail "ldns-verify-zone: $out"
 log "journal-max-usage: ${suggested}M, reloaded: signed, $(tail -n 1 <<<"$out")"
+
+# 5. journal-max-usage between the signed zone and a pass re-signing all of
+# it: the estimate (nothing unsigned) proposes the pass at the reload, Knot
+# refuses it; the zone stays signed and no further pass is proposed.
+check=$(grep 'journal size check: zone' "$TMP/r1/knot.log" | tail -n 1)
+signed=$(sed -n 's/.*zone \([0-9]*\) bytes, signing adds about \([0-9]*\),.*/\1 \2/p' <<<"$check" |
+         awk '{ print $1 + $2 }')
+limit=$((signed * 13 / 10 / 1024))
+serial=$(soa_serial "$port")
+# A pass 2 s after the first re-signs every RRSIG (they expire within 79 s).
+signed_at=$(date -d "$(grep -m 1 'DNSSEC, successfully signed' "$TMP/r1/knot.log" | cut -d' ' -f1)" +%s)
+past() { [ "$(date +%s)" -ge "$1" ]; }
+wait_for 50 past $((signed_at + 2)) || fail "the clock did not pass $((signed_at + 2))"
+sed -i "s/journal-max-usage: ${suggested}M/journal-max-usage: ${limit}K/" "$conf"
+"$KNOTC" -c "$conf" reload >/dev/null || fail "knotc reload failed"
+wait_log "$TMP/r1/knot.log" "signing pass of batch [0-9]+ refused by the journal, no more proposed by this replica; set 'journal-max-usage: [0-9]+M'" ||
+	fail "journal-max-usage ${limit}K (signed zone $signed B): no refused pass: $(grep -E 'space|not applied|journal size' "$TMP/r1/knot.log" | tail -n 4)"
+grep -q 'not enough space provided' "$TMP/r1/knot.log" || fail "Knot did not refuse the change"
+log "journal-max-usage ${limit}K: $(grep -m 1 -o 'signing pass of batch.*' "$TMP/r1/knot.log")"
+rc=0
+out=$("$CTL" -c "$conf" sign-zone example.com. 2>&1) || rc=$?
+[ "$rc" != 0 ] && grep -q 'refused by the journal' <<<"$out" ||
+	fail "sign-zone after the refused pass was not refused (exit $rc): $out"
+rc=0
+out=$("$CTL" -c "$conf" status 2>&1) || rc=$?
+grep -q 'WARNING: signing pass of batch [0-9]* refused by the journal' <<<"$out" ||
+	fail "status does not show the refused pass: $out"
+[ "$(soa_serial "$port")" = "$serial" ] || fail "the zone changed: serial $serial -> $(soa_serial "$port")"
+[ "$(grep -c 'journal update failed' "$TMP/r1/knot.log")" = 1 ] ||
+	fail "the refused pass was tried more than once"
+axfr "$port" "$TMP/axfr2.zone"
+grep -q 'RRSIG' "$TMP/axfr2.zone" || fail "the zone lost its signatures"
+log "after the refused pass: sign-zone refused, zone kept at serial $serial"
 
 log "PASS"
