@@ -224,10 +224,10 @@ static int sign_queue(struct bftdns_control *c, const char *zone, char *msg, siz
 	}
 	/* A pass the zone's journal cannot hold (order.c, jsize.h). */
 	if (uatomic_read(&ctx->sign_too_large)) {
-		return say(BFT_EINVAL, msg, size, "%s", ctx->sign_too_large_text);
+		return say(BFT_EIO, msg, size, "%s", ctx->sign_too_large_text);
 	}
 	if (uatomic_read(&ctx->sign_nospace)) {
-		return say(BFT_EINVAL, msg, size, "%s", ctx->sign_nospace_text);
+		return say(BFT_EIO, msg, size, "%s", ctx->sign_nospace_text);
 	}
 	unsigned long waiting = uatomic_read(&ctx->inflight);
 	if (waiting >= ctx->conf.queue_limit) {
