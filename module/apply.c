@@ -124,6 +124,7 @@ static void apply_sign_refused(bftdns_t *ctx, uint64_t seq)
 	         "signing pass of batch %"PRIu64" refused by the journal, no more "
 	         "proposed by this replica; set %s for the zone and knotc reload",
 	         seq, suggested);
+	cmm_smp_wmb();  /* The text before the flag (control.c reads it). */
 	uatomic_set(&ctx->sign_nospace, 1);
 	knotd_mod_log(ctx->mod, LOG_ERR, "%s", ctx->sign_nospace_text);
 }

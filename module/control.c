@@ -191,8 +191,10 @@ static int status_fill(struct bftdns_control *c, bftdns_ctl_status_t *st, char *
 	if (uatomic_read(&ctx->diverged)) {
 		snprintf(msg, size, "WARNING: %s", control_diverged_text());
 	} else if (uatomic_read(&ctx->sign_too_large)) {
+		cmm_smp_rmb();
 		snprintf(msg, size, "WARNING: %s", ctx->sign_too_large_text);
 	} else if (uatomic_read(&ctx->sign_nospace)) {
+		cmm_smp_rmb();
 		snprintf(msg, size, "WARNING: %s", ctx->sign_nospace_text);
 	}
 	return BFT_EOK;
@@ -224,9 +226,11 @@ static int sign_queue(struct bftdns_control *c, const char *zone, char *msg, siz
 	}
 	/* A pass the zone's journal cannot hold (order.c, jsize.h). */
 	if (uatomic_read(&ctx->sign_too_large)) {
+		cmm_smp_rmb();
 		return say(BFT_EIO, msg, size, "%s", ctx->sign_too_large_text);
 	}
 	if (uatomic_read(&ctx->sign_nospace)) {
+		cmm_smp_rmb();
 		return say(BFT_EIO, msg, size, "%s", ctx->sign_nospace_text);
 	}
 	unsigned long waiting = uatomic_read(&ctx->inflight);

@@ -78,6 +78,7 @@ static int order_sign_check(bftdns_t *ctx, order_jsize_t *chk)
 		         "(about %"PRIu64" B) exceed journal-max-usage (%"PRIu64" B); set "
 		         "'journal-max-usage: %"PRIu64"M' for the zone and knotc reload",
 		         js.zone, js.change, js.limit, js.suggested);
+		cmm_smp_wmb();  /* The text before the flag (control.c reads it). */
 		uatomic_set(&ctx->sign_too_large, 1);
 		knotd_mod_log(ctx->mod, LOG_ERR, "%s", ctx->sign_too_large_text);
 		return KNOT_ESPACE;
