@@ -8,6 +8,12 @@
 # invert-shares`: first replica 2 (Zurich), then also replica 6 (Austin).
 #
 #   table2.sh [--quick] [--ops N] [--rows 4,1,0:7,2,1] [--protocols basic,optte] [--bits B]
+#             [--designated on|off]
+#
+# --designated off: every replica computes a share of every RRSIG
+# (signing-designated: off) instead of the f + 1 designated signers; the
+# protocol is then labelled P_designated_off (in the table and the metric
+# names), so such a run never overwrites the default's figures.
 #
 # A row is N,F,C; n <= 4 runs on 127.0.0.1 and larger n on the emulated
 # Internet, unless the row says where: N,F,C@lo or N,F,C@wan (7,2,0@lo is
@@ -33,7 +39,7 @@ export KNOT_PREFIX=${KNOT_PREFIX:-$top/build/knot}
 export BFTDNS_MODULE=${BFTDNS_MODULE:-$top/build/meson/module/mod-bftdns.so}
 export BFTDNS_KEYGEN=${BFTDNS_KEYGEN:-$top/build/meson/coordinator/tools/bftdns-keygen}
 
-ops=100 rows="4,1,0:4,1,1:7,2,0:7,2,1:7,2,2" protocols="basic,optproof,optte" bits=1024
+ops=100 rows="4,1,0:4,1,1:7,2,0:7,2,1:7,2,2" protocols="basic,optproof,optte" bits=1024 designated=on
 args=("$@")
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -42,10 +48,13 @@ while [ $# -gt 0 ]; do
 		--rows)      rows=$2; shift 2 ;;
 		--protocols) protocols=$2; shift 2 ;;
 		--bits)      bits=$2; shift 2 ;;
+		--designated) designated=$2; shift 2 ;;
 		*) echo "table2: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 [ "$ops" -ge 1 ] || { echo "table2: --ops must be at least 1" >&2; exit 2; }
+[ "$designated" = on ] || [ "$designated" = off ] ||
+	{ echo "table2: --designated is on or off, not '$designated'" >&2; exit 2; }
 
 # shellcheck source=../knot/lib.sh
 . "$top/tests/knot/lib.sh"
@@ -115,12 +124,19 @@ run_row() {
 	local n=$1 f=$2 c=$3 place=$4 proto=$5 tag signed=1 kind
 	[ "$n" -le "${#WAN_HOSTS_OF_REPLICAS[@]}" ] || [ "$place" = lo ] ||
 		fail "the emulated Internet has ${#WAN_HOSTS_OF_REPLICAS[@]} server hosts, not $n"
-	tag="${place}_${n}_${f}_${c}_${proto}"
+	local label=$proto i
+	[ "$designated" = on ] || label="${proto}_designated_off"
+	tag="${place}_${n}_${f}_${c}_${label}"
 	GROUP_PROTOCOL=$proto
 	GROUP_EXTRA=()
+	if [ "$designated" = off ]; then
+		for ((i = 1; i <= n; i++)); do
+			GROUP_EXTRA[i]="    signing-designated: off"
+		done
+	fi
 	# Corrupted: replica 2 (Zurich) first, then replica 6 (Austin).
-	[ "$c" -ge 1 ] && GROUP_EXTRA[2]="    misbehave: invert-shares"
-	[ "$c" -ge 2 ] && GROUP_EXTRA[6]="    misbehave: invert-shares"
+	[ "$c" -ge 1 ] && GROUP_EXTRA[2]="${GROUP_EXTRA[2]:+${GROUP_EXTRA[2]}$'\n'}    misbehave: invert-shares"
+	[ "$c" -ge 2 ] && GROUP_EXTRA[6]="${GROUP_EXTRA[6]:+${GROUP_EXTRA[6]}$'\n'}    misbehave: invert-shares"
 	[ "$c" -le 2 ] || fail "c = $c: only 0, 1 or 2 corrupted replicas are defined"
 	if [ "$place" = wan ]; then
 		group_place_wan "${WAN_HOSTS_OF_REPLICAS[@]:0:$n}"
@@ -148,7 +164,7 @@ run_row() {
 	fi
 	column "$tag" read_ordered
 	group_stop
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$place" "$n" "$f" "$c" "$proto" "$signed" "$tag" >>"$RESULTS"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$place" "$n" "$f" "$c" "$label" "$signed" "$tag" >>"$RESULTS"
 	log "$tag done"
 }
 
