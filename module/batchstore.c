@@ -27,6 +27,7 @@
 #include "libknot/error.h"
 #include "module/batchstore.h"
 #include "coordinator/util/crc32c.h"
+#include "coordinator/util/segfile.h"
 #include "module/statefile.h"
 
 /* Format 2 adds signature records; format 1 segments (batches only) are
@@ -34,13 +35,12 @@
 #define STORE_MAGIC		"BFTDNSB2"
 #define STORE_MAGIC_V1		"BFTDNSB1"
 #define STORE_MAGIC_LEN		8
-#define STORE_RECORD_HDR	16
+#define STORE_RECORD_HDR	BFTDNS_SEG_RECORD_HDR
 /*! Length field bit of a signature record (batchstore.h). */
 #define STORE_SIGS_FLAG		UINT32_C(0x80000000)
 /*! Signature record body before the digests: u8 alg, u16 m, u16 D, u16 L. */
 #define STORE_SIGS_HDR		7
 #define STORE_PREFIX		"batches-"
-#define STORE_SUFFIX		".seg"
 /*! Segments at once: far more than the limits let live (they are removed). */
 #define STORE_SEGMENTS_MAX	65536
 
@@ -84,87 +84,31 @@ static void store_log(const bftdns_batchstore_log_t *log, int level, const char 
 	log->fn(log->ctx, level, msg);
 }
 
-static void put_u32(uint8_t *p, uint32_t v)
+static const bftdns_seg_kind_t store_kind = {
+	.prefix = STORE_PREFIX, .seq_min = 1, .count_max = STORE_SEGMENTS_MAX,
+};
+
+/*!
+ * The module's code for an error of coordinator/util/segfile.h: BFT_EIO
+ * left errno as the call set it; a directory of too many segments was
+ * always reported as KNOT_ENOMEM.
+ */
+static int store_error(int bft)
 {
-	for (int i = 3; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
+	switch (bft) {
+	case BFT_EOK:     return KNOT_EOK;
+	case BFT_ENOENT:  return KNOT_ENOENT;
+	case BFT_EMALF:   return KNOT_EMALF;
+	case BFT_ENOMEM:
+	case BFT_ESPACE:  return KNOT_ENOMEM;
+	default:          return knot_map_errno();
 	}
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++) {
-		v = v << 8 | p[i];
-	}
-	return v;
-}
-
-/*! The CRC of a record: over its length and number fields, then its bytes. */
-static uint32_t record_crc(const uint8_t hdr[STORE_RECORD_HDR], const uint8_t *data,
-                           size_t len)
-{
-	return bftdns_crc32c(bftdns_crc32c(0, hdr, 12), data, len);
 }
 
 static void segment_path(const bftdns_batchstore_t *store, uint64_t first, char *out,
                          size_t size)
 {
-	(void)snprintf(out, size, "%s/" STORE_PREFIX "%020" PRIu64 STORE_SUFFIX, store->dir,
-	               first);
-}
-
-/*! The first batch of a segment from its file name; false if not one. */
-static bool segment_name(const char *name, uint64_t *first)
-{
-	const size_t prefix = strlen(STORE_PREFIX), suffix = strlen(STORE_SUFFIX);
-	size_t len = strlen(name);
-	if (len != prefix + 20 + suffix || strncmp(name, STORE_PREFIX, prefix) != 0 ||
-	    strcmp(name + prefix + 20, STORE_SUFFIX) != 0) {
-		return false;
-	}
-	uint64_t v = 0;
-	for (size_t i = prefix; i < prefix + 20; i++) {
-		if (name[i] < '0' || name[i] > '9' || v > (UINT64_MAX - 9) / 10) {
-			return false;
-		}
-		v = v * 10 + (uint64_t)(name[i] - '0');
-	}
-	*first = v;
-	return v > 0;
-}
-
-static int read_full(int fd, uint8_t *buf, size_t len, size_t *got)
-{
-	*got = 0;
-	while (*got < len) {
-		ssize_t n = read(fd, buf + *got, len - *got);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0) {
-			return knot_map_errno();
-		}
-		if (n == 0) {
-			break;
-		}
-		*got += (size_t)n;
-	}
-	return KNOT_EOK;
+	bftdns_seg_path(&store_kind, store->dir, first, out, size);
 }
 
 /*! Where a segment's reading is: what the next record may be. */
@@ -215,22 +159,14 @@ static bool sigs_parse(const uint8_t *data, size_t len, uint64_t id, bftdns_stor
 static int record_read(int fd, reader_t *rd, record_t *rec, const char **why)
 {
 	uint8_t hdr[STORE_RECORD_HDR];
-	size_t got;
-	int ret = read_full(fd, hdr, sizeof(hdr), &got);
-	if (ret != KNOT_EOK) {
-		return ret;
+	int ret = bftdns_seg_record_read_head(fd, hdr, why);
+	if (ret != BFT_EOK) {
+		return store_error(ret);
 	}
-	if (got == 0) {
-		return KNOT_ENOENT;
-	}
-	if (got < sizeof(hdr)) {
-		*why = "torn record header";
-		return KNOT_EMALF;
-	}
-	uint32_t field = get_u32(hdr);
+	uint32_t field = bftdns_seg_get_u32(hdr);
 	bool is_sigs = rd->sigs && (field & STORE_SIGS_FLAG);
 	uint32_t size = is_sigs ? (field & ~STORE_SIGS_FLAG) : field;
-	uint64_t number = get_u64(hdr + 4);
+	uint64_t number = bftdns_seg_get_u64(hdr + 4);
 	if (size == 0 || size > BFTDNS_BATCHSTORE_RECORD_MAX) {
 		*why = "impossible record length";
 		return KNOT_EMALF;
@@ -244,34 +180,24 @@ static int record_read(int fd, reader_t *rd, record_t *rec, const char **why)
 		*why = "signatures of a batch not stored before them, or out of sequence";
 		return KNOT_EMALF;
 	}
-	uint8_t *buf = malloc(size);
-	if (buf == NULL) {
-		return KNOT_ENOMEM;
-	}
-	ret = read_full(fd, buf, size, &got);
-	if (ret != KNOT_EOK) {
-		free(buf);
-		return ret;
+	uint8_t *buf = NULL;
+	bool torn;
+	ret = bftdns_seg_record_read_body(fd, hdr, size, &buf, &torn, why);
+	if (ret != BFT_EOK) {
+		return store_error(ret);
 	}
 	batch_reader_t br;
 	bftdns_stored_sigs_t sigs;
-	if (got < size) {
-		*why = "torn record";
-		ret = KNOT_EMALF;
-	} else if (get_u32(hdr + 12) != record_crc(hdr, buf, size)) {
-		*why = "CRC mismatch";
-		ret = KNOT_EMALF;
-	} else if (!is_sigs && (batch_reader_open(&br, buf, size) != BFT_EOK ||
-	                        br.epoch + 1 != number)) {
+	if (!is_sigs && (batch_reader_open(&br, buf, size) != BFT_EOK ||
+	                 br.epoch + 1 != number)) {
 		*why = "not a delivered batch of that number";
-		ret = KNOT_EMALF;
-	} else if (is_sigs && !sigs_parse(buf, size, number, &sigs)) {
-		*why = "malformed signature record";
-		ret = KNOT_EMALF;
-	}
-	if (ret != KNOT_EOK) {
 		free(buf);
-		return ret;
+		return KNOT_EMALF;
+	}
+	if (is_sigs && !sigs_parse(buf, size, number, &sigs)) {
+		*why = "malformed signature record";
+		free(buf);
+		return KNOT_EMALF;
 	}
 	if (is_sigs) {
 		rd->last_sigs = number;
@@ -287,9 +213,9 @@ static int segment_start(int fd, uint64_t first, reader_t *rd)
 {
 	uint8_t magic[STORE_MAGIC_LEN];
 	size_t got;
-	int ret = read_full(fd, magic, sizeof(magic), &got);
-	if (ret != KNOT_EOK) {
-		return ret;
+	int ret = bftdns_seg_read_full(fd, magic, sizeof(magic), &got);
+	if (ret != BFT_EOK) {
+		return store_error(ret);
 	}
 	bool v2 = got == sizeof(magic) && memcmp(magic, STORE_MAGIC, got) == 0;
 	bool v1 = got == sizeof(magic) && memcmp(magic, STORE_MAGIC_V1, got) == 0;
@@ -321,9 +247,7 @@ static int segments_push(bftdns_batchstore_t *store, segment_t seg)
 /*! Removes segment i (file and entry). */
 static void segment_remove(bftdns_batchstore_t *store, size_t i)
 {
-	char path[PATH_MAX];
-	segment_path(store, store->segs[i].first, path, sizeof(path));
-	(void)unlink(path);
+	bftdns_seg_remove(&store_kind, store->dir, store->segs[i].first);
 	if (i == store->seg_count - 1 && store->fd >= 0) {
 		close(store->fd);
 		store->fd = -1;
@@ -331,53 +255,6 @@ static void segment_remove(bftdns_batchstore_t *store, size_t i)
 	memmove(&store->segs[i], &store->segs[i + 1],
 	        (store->seg_count - i - 1) * sizeof(store->segs[0]));
 	store->seg_count--;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
-/*! The segment files' first batches, sorted (malloc'ed). */
-static int store_list(const char *dir, uint64_t **out, size_t *count)
-{
-	DIR *d = opendir(dir);
-	if (d == NULL) {
-		return knot_map_errno();
-	}
-	uint64_t *firsts = NULL;
-	size_t n = 0, cap = 0;
-	int ret = KNOT_EOK;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		uint64_t first;
-		if (!segment_name(e->d_name, &first)) {
-			continue;
-		}
-		if (n == cap) {
-			cap = cap == 0 ? 16 : 2 * cap;
-			uint64_t *more = (cap <= STORE_SEGMENTS_MAX) ?
-			                 realloc(firsts, cap * sizeof(*firsts)) : NULL;
-			if (more == NULL) {
-				ret = KNOT_ENOMEM;
-				break;
-			}
-			firsts = more;
-		}
-		firsts[n++] = first;
-	}
-	closedir(d);
-	if (ret != KNOT_EOK) {
-		free(firsts);
-		return ret;
-	}
-	if (n > 0) {
-		qsort(firsts, n, sizeof(*firsts), cmp_u64);
-	}
-	*out = firsts;
-	*count = n;
-	return KNOT_EOK;
 }
 
 /*!
@@ -463,7 +340,7 @@ static int store_load(bftdns_batchstore_t *store, uint64_t position,
 {
 	uint64_t *firsts = NULL;
 	size_t count = 0;
-	int ret = store_list(store->dir, &firsts, &count);
+	int ret = store_error(bftdns_seg_list(&store_kind, store->dir, &firsts, &count));
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
@@ -473,9 +350,7 @@ static int store_load(bftdns_batchstore_t *store, uint64_t position,
 		uint64_t last = store->seg_count > 0 ? store->segs[store->seg_count - 1].last : 0;
 		if (cut || firsts[i] <= last || firsts[i] > position) {
 			/* After a cut, overlapping, or entirely beyond position. */
-			char path[PATH_MAX];
-			segment_path(store, firsts[i], path, sizeof(path));
-			(void)unlink(path);
+			bftdns_seg_remove(&store_kind, store->dir, firsts[i]);
 			removed++;
 			continue;
 		}
@@ -574,6 +449,28 @@ void bftdns_batchstore_close(bftdns_batchstore_t *store)
 	free(store);
 }
 
+/*!
+ * Appends one record (its iovecs, total bytes) to the current segment cur:
+ * whole, or back to the last whole record and the next record goes to a
+ * new segment (nothing half-written stays).
+ */
+static int store_write(bftdns_batchstore_t *store, segment_t *cur, const struct iovec *iov,
+                       int iovcnt, size_t total, const bftdns_batchstore_log_t *log)
+{
+	int err = 0;
+	bool restored;
+	int ret = bftdns_seg_append(store->fd, iov, iovcnt, total, cur->bytes, &err, &restored);
+	if (ret == BFT_EOK) {
+		return KNOT_EOK;
+	}
+	if (!restored) {
+		store_log(log, LOG_WARNING, "batch store: a partial record could not be "
+		          "removed; it is cut at the next load");
+	}
+	store->roll = true;
+	return (ret == BFT_EIO) ? knot_map_errno_code(err) : KNOT_ESPACE;
+}
+
 /*! Ends the current segment and starts one at batch first. */
 static int store_roll(bftdns_batchstore_t *store, uint64_t first)
 {
@@ -657,20 +554,10 @@ int bftdns_batchstore_append(bftdns_batchstore_t *store, uint64_t seq, const uin
 	}
 
 	uint8_t hdr[STORE_RECORD_HDR];
-	put_u32(hdr, (uint32_t)len);
-	put_u64(hdr + 4, seq);
-	put_u32(hdr + 12, record_crc(hdr, batch, len));
+	bftdns_seg_record_frame(hdr, (uint32_t)len, seq, batch, len);
 	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)batch, len } };
-	ssize_t n = writev(store->fd, iov, 2);
-	if (n != (ssize_t)(sizeof(hdr) + len)) {
-		ret = (n < 0) ? knot_map_errno() : KNOT_ESPACE;
-		/* Nothing half-written: back to the last whole record, and the
-		 * next batch goes to a new segment. */
-		if (ftruncate(store->fd, (off_t)cur->bytes) != 0) {
-			store_log(log, LOG_WARNING, "batch store: a partial record could not be "
-			          "removed; it is cut at the next load");
-		}
-		store->roll = true;
+	ret = store_write(store, cur, iov, 2, sizeof(hdr) + len, log);
+	if (ret != KNOT_EOK) {
 		pthread_mutex_unlock(&store->lock);
 		return ret;
 	}
@@ -885,24 +772,17 @@ int bftdns_batchstore_append_sigs(bftdns_batchstore_t *store, const bftdns_store
 		(uint8_t)(sigs->sig_len >> 8), (uint8_t)sigs->sig_len,
 	};
 	uint8_t hdr[STORE_RECORD_HDR];
-	put_u32(hdr, STORE_SIGS_FLAG | (uint32_t)len);
-	put_u64(hdr + 4, sigs->id);
-	uint32_t crc = bftdns_crc32c(bftdns_crc32c(0, hdr, 12), body, sizeof(body));
+	bftdns_seg_put_u32(hdr, STORE_SIGS_FLAG | (uint32_t)len);
+	bftdns_seg_put_u64(hdr + 4, sigs->id);
+	/* One record of four pieces: the CRC runs over them in order. */
+	uint32_t crc = bftdns_crc32c(bftdns_seg_record_crc_head(hdr), body, sizeof(body));
 	crc = bftdns_crc32c(crc, sigs->digests, dbytes);
-	put_u32(hdr + 12, bftdns_crc32c(crc, sigs->sigs, sbytes));
+	bftdns_seg_put_u32(hdr + 12, bftdns_crc32c(crc, sigs->sigs, sbytes));
 	struct iovec iov[4] = { { hdr, sizeof(hdr) }, { body, sizeof(body) },
 	                        { (void *)sigs->digests, dbytes }, { (void *)sigs->sigs, sbytes } };
-	ssize_t n = writev(store->fd, iov, 4);
-	int ret = KNOT_EOK;
-	if (n != (ssize_t)(sizeof(hdr) + len)) {
-		ret = (n < 0) ? knot_map_errno() : KNOT_ESPACE;
-		/* As for a batch: back to the last whole record, next segment. */
-		if (ftruncate(store->fd, (off_t)cur->bytes) != 0) {
-			store_log(log, LOG_WARNING, "batch store: a partial record could not be "
-			          "removed; it is cut at the next load");
-		}
-		store->roll = true;
-	} else {
+	/* As for a batch: whole, or back to the last whole record. */
+	int ret = store_write(store, cur, iov, 4, sizeof(hdr) + len, log);
+	if (ret == KNOT_EOK) {
 		store->last_sigs = sigs->id;
 		cur->bytes += sizeof(hdr) + len;
 		store->appended_sigs++;

@@ -24,15 +24,15 @@
 #include "coordinator/proto/abc.h"
 #include "coordinator/proto/error.h"
 #include "coordinator/util/crc32c.h"
+#include "coordinator/util/segfile.h"
 
 #define VL_MAGIC		"BFTDNSV1"
 #define VL_MAGIC_LEN		8
 /*! Magic, complete-from epoch, CRC. */
 #define VL_SEGMENT_HDR		(VL_MAGIC_LEN + 8 + 4)
 /*! Length, epoch, CRC. */
-#define VL_RECORD_HDR		16
+#define VL_RECORD_HDR		BFTDNS_SEG_RECORD_HDR
 #define VL_PREFIX		"votes-"
-#define VL_SUFFIX		".seg"
 #define VL_LOCK			"lock"
 /*! Records per writev() (two iovecs each, within IOV_MAX). */
 #define VL_WRITE_RECORDS	256
@@ -62,128 +62,13 @@ struct votelog {
 	uint64_t appended, appended_bytes, removed;
 };
 
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	for (int i = 3; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++) {
-		v = v << 8 | p[i];
-	}
-	return v;
-}
+static const bftdns_seg_kind_t vl_kind = {
+	.prefix = VL_PREFIX, .seq_min = 0, .count_max = VL_SEGMENTS_MAX,
+};
 
 static void vl_path(const votelog_t *vl, uint64_t seq, char *out, size_t size)
 {
-	(void)snprintf(out, size, "%s/" VL_PREFIX "%020" PRIu64 VL_SUFFIX, vl->dir, seq);
-}
-
-/*! A segment's sequence number from its file name; false if not one. */
-static bool vl_name(const char *name, uint64_t *seq)
-{
-	const size_t prefix = strlen(VL_PREFIX), suffix = strlen(VL_SUFFIX);
-	if (strlen(name) != prefix + 20 + suffix || strncmp(name, VL_PREFIX, prefix) != 0 ||
-	    strcmp(name + prefix + 20, VL_SUFFIX) != 0) {
-		return false;
-	}
-	uint64_t v = 0;
-	for (size_t i = prefix; i < prefix + 20; i++) {
-		if (name[i] < '0' || name[i] > '9' || v > (UINT64_MAX - 9) / 10) {
-			return false;
-		}
-		v = v * 10 + (uint64_t)(name[i] - '0');
-	}
-	*seq = v;
-	return true;
-}
-
-static int read_full(int fd, uint8_t *buf, size_t len, size_t *got)
-{
-	*got = 0;
-	while (*got < len) {
-		ssize_t n = read(fd, buf + *got, len - *got);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0) {
-			return BFT_EIO;
-		}
-		if (n == 0) {
-			break;
-		}
-		*got += (size_t)n;
-	}
-	return BFT_EOK;
-}
-
-static uint32_t vl_record_crc(const uint8_t hdr[VL_RECORD_HDR], const uint8_t *data, size_t len)
-{
-	return bftdns_crc32c(bftdns_crc32c(0, hdr, 12), data, len);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
-/*! The segment files' sequence numbers, sorted (malloc'ed). */
-static int vl_list(const char *dir, uint64_t **out, size_t *count)
-{
-	DIR *d = opendir(dir);
-	if (d == NULL) {
-		return BFT_EIO;
-	}
-	uint64_t *seqs = NULL;
-	size_t n = 0, cap = 0;
-	int ret = BFT_EOK;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		uint64_t seq;
-		if (!vl_name(e->d_name, &seq)) {
-			continue;
-		}
-		if (n == cap) {
-			cap = (cap == 0) ? 16 : 2 * cap;
-			uint64_t *more = (cap <= VL_SEGMENTS_MAX) ? realloc(seqs, cap * sizeof(*seqs)) : NULL;
-			if (more == NULL) {
-				ret = (cap > VL_SEGMENTS_MAX) ? BFT_ESPACE : BFT_ENOMEM;
-				break;
-			}
-			seqs = more;
-		}
-		seqs[n++] = seq;
-	}
-	closedir(d);
-	if (ret != BFT_EOK) {
-		free(seqs);
-		return ret;
-	}
-	if (n > 0) {
-		qsort(seqs, n, sizeof(*seqs), cmp_u64);
-	}
-	*out = seqs;
-	*count = n;
-	return BFT_EOK;
+	bftdns_seg_path(&vl_kind, vl->dir, seq, out, size);
 }
 
 static int vl_push_segment(votelog_t *vl, vl_segment_t seg)
@@ -246,7 +131,7 @@ static int vl_read_segment(votelog_t *vl, int fd, vl_segment_t *seg, uint64_t *c
 	size_t got;
 	*end = VL_READ_END;
 	seg->bytes = 0;
-	int ret = read_full(fd, hdr, sizeof(hdr), &got);
+	int ret = bftdns_seg_read_full(fd, hdr, sizeof(hdr), &got);
 	if (ret != BFT_EOK) {
 		return ret;
 	}
@@ -257,43 +142,42 @@ static int vl_read_segment(votelog_t *vl, int fd, vl_segment_t *seg, uint64_t *c
 		return BFT_EOK;
 	}
 	if (memcmp(hdr, VL_MAGIC, VL_MAGIC_LEN) != 0 ||
-	    get_u32(hdr + VL_MAGIC_LEN + 8) != bftdns_crc32c(0, hdr, VL_MAGIC_LEN + 8)) {
+	    bftdns_seg_get_u32(hdr + VL_MAGIC_LEN + 8) != bftdns_crc32c(0, hdr, VL_MAGIC_LEN + 8)) {
 		*end = VL_READ_DAMAGED;
 		*why = "bad segment header";
 		return BFT_EOK;
 	}
-	*complete_from = get_u64(hdr + VL_MAGIC_LEN);
+	*complete_from = bftdns_seg_get_u64(hdr + VL_MAGIC_LEN);
 	*has_header = true;
 	seg->bytes = VL_SEGMENT_HDR;
 	while (true) {
 		uint8_t rh[VL_RECORD_HDR];
-		ret = read_full(fd, rh, sizeof(rh), &got);
-		if (ret != BFT_EOK || got == 0) {
-			return ret;
-		}
-		if (got < sizeof(rh)) {
-			*end = VL_READ_TORN;
-			*why = "torn record header";
+		ret = bftdns_seg_record_read_head(fd, rh, why);
+		if (ret == BFT_ENOENT) {
 			return BFT_EOK;
 		}
-		uint32_t len = get_u32(rh);
-		uint64_t epoch = get_u64(rh + 4);
+		if (ret == BFT_EMALF) {
+			*end = VL_READ_TORN;
+			return BFT_EOK;
+		}
+		if (ret != BFT_EOK) {
+			return ret;
+		}
+		uint32_t len = bftdns_seg_get_u32(rh);
+		uint64_t epoch = bftdns_seg_get_u64(rh + 4);
 		if (len == 0 || len > VOTELOG_RECORD_MAX) {
 			*end = VL_READ_DAMAGED;
 			*why = "impossible record length";
 			return BFT_EOK;
 		}
-		uint8_t *data = malloc(len);
-		if (data == NULL) {
-			return BFT_ENOMEM;
+		uint8_t *data = NULL;
+		bool torn = false;
+		ret = bftdns_seg_record_read_body(fd, rh, len, &data, &torn, why);
+		if (ret == BFT_EMALF) {
+			*end = torn ? VL_READ_TORN : VL_READ_DAMAGED;
+			return BFT_EOK;
 		}
-		ret = read_full(fd, data, len, &got);
-		if (ret != BFT_EOK || got < len || get_u32(rh + 12) != vl_record_crc(rh, data, len)) {
-			free(data);
-			if (ret == BFT_EOK) {
-				*end = (got < len) ? VL_READ_TORN : VL_READ_DAMAGED;
-				*why = (got < len) ? "torn record" : "CRC mismatch";
-			}
+		if (ret != BFT_EOK) {
 			return ret;
 		}
 		ret = vl_push_record(vl, epoch, data, len);
@@ -311,9 +195,7 @@ static int vl_read_segment(votelog_t *vl, int fd, vl_segment_t *seg, uint64_t *c
 static void vl_remove_all(votelog_t *vl, const uint64_t *seqs, size_t count)
 {
 	for (size_t i = 0; i < count; i++) {
-		char path[PATH_MAX];
-		vl_path(vl, seqs[i], path, sizeof(path));
-		(void)unlink(path);
+		bftdns_seg_remove(&vl_kind, vl->dir, seqs[i]);
 	}
 	vl->seg_count = 0;
 	votelog_drop_loaded(vl);
@@ -328,7 +210,7 @@ static int vl_load(votelog_t *vl, uint64_t *next_seq, bool *fresh, bool *reset)
 {
 	uint64_t *seqs = NULL;
 	size_t count = 0;
-	int ret = vl_list(vl->dir, &seqs, &count);
+	int ret = bftdns_seg_list(&vl_kind, vl->dir, &seqs, &count);
 	if (ret != BFT_EOK) {
 		return ret;
 	}
@@ -403,8 +285,8 @@ static int vl_roll(votelog_t *vl, uint64_t seq)
 	}
 	uint8_t hdr[VL_SEGMENT_HDR];
 	memcpy(hdr, VL_MAGIC, VL_MAGIC_LEN);
-	put_u64(hdr + VL_MAGIC_LEN, vl->complete_from);
-	put_u32(hdr + VL_MAGIC_LEN + 8, bftdns_crc32c(0, hdr, VL_MAGIC_LEN + 8));
+	bftdns_seg_put_u64(hdr + VL_MAGIC_LEN, vl->complete_from);
+	bftdns_seg_put_u32(hdr + VL_MAGIC_LEN + 8, bftdns_crc32c(0, hdr, VL_MAGIC_LEN + 8));
 	int ret = vl_push_segment(vl, (vl_segment_t){ .seq = seq, .min = UINT64_MAX, .max = 0,
 	                                              .bytes = VL_SEGMENT_HDR });
 	if (ret != BFT_EOK || write(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr)) {
@@ -523,19 +405,18 @@ static int vl_write(votelog_t *vl, const votelog_record_t *recs, size_t count)
 	size_t total = 0;
 	for (size_t i = 0; i < count; i++) {
 		uint8_t *hdr = hdrs[i];
-		put_u32(hdr, (uint32_t)recs[i].len);
-		put_u64(hdr + 4, recs[i].epoch);
-		put_u32(hdr + 12, vl_record_crc(hdr, recs[i].data, recs[i].len));
+		bftdns_seg_record_frame(hdr, (uint32_t)recs[i].len, recs[i].epoch, recs[i].data,
+		                        recs[i].len);
 		iov[2 * i] = (struct iovec){ hdr, VL_RECORD_HDR };
 		iov[2 * i + 1] = (struct iovec){ (void *)recs[i].data, recs[i].len };
 		total += VL_RECORD_HDR + recs[i].len;
 	}
-	ssize_t n = writev(vl->fd, iov, (int)(2 * count));
-	if (n != (ssize_t)total) {
-		int err = (n < 0) ? errno : ENOSPC;
-		/* Back to the last whole record if we can; the next load cuts
-		 * a torn tail anyway. */
-		(void)ftruncate(vl->fd, (off_t)cur->bytes);
+	/* Back to the last whole record if we can; the next load cuts a
+	 * torn tail anyway. */
+	int err = 0;
+	bool restored;
+	if (bftdns_seg_append(vl->fd, iov, (int)(2 * count), total, cur->bytes, &err,
+	                      &restored) != BFT_EOK) {
 		bft_log(&vl->log, LOG_ERR, "vote log: %zu records of epoch %" PRIu64 " on not "
 		        "written in %s: %s", count, recs[0].epoch, vl->dir, strerror(err));
 		return BFT_EIO;
@@ -602,9 +483,7 @@ size_t votelog_trim(votelog_t *vl, uint64_t durable)
 			i++;
 			continue;
 		}
-		char path[PATH_MAX];
-		vl_path(vl, seg->seq, path, sizeof(path));
-		(void)unlink(path);
+		bftdns_seg_remove(&vl_kind, vl->dir, seg->seq);
 		memmove(&vl->segs[i], &vl->segs[i + 1], (vl->seg_count - i - 1) * sizeof(vl->segs[0]));
 		vl->seg_count--;
 		removed++;
