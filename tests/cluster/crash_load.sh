@@ -36,19 +36,7 @@ n=4 f=1
 if [ "$seconds" -gt 60 ] && [ "${BFTDNS_CRASH_TESTS:-0}" != 1 ]; then
 	skip "opt-in: BFTDNS_CRASH_TESTS=1 meson test cluster-crash-load-long (long)"
 fi
-load_tools
-RANDOM=$((seed % 32768))
-log "seed $seed ($clients clients, $seconds s of load, at most $max_events crash events)"
-
-cluster_keys "$TMP" "$n" "$f"
-cluster_start
-cluster_wait_all_links 300
-cluster_wait_signed 600
-cluster_wait_same_zone "$TMP/start" 600
-log "n = $n, f = $f: links up, every replica serves the signed zone (serial $(cluster_serial 1))"
-
-load_start "$clients" "$seconds"
-start=$(date +%s)
+load_begin "$seed" "$clients" "$seconds" "at most $max_events crash events"
 
 # Crashes, each while the clients make progress, one at a time, until
 # 10 s before the deadline (the last restarted replica catches up under

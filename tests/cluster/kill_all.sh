@@ -39,19 +39,7 @@ n=4 f=1
 if [ "$kills" -gt 2 ] && [ "${BFTDNS_CRASH_TESTS:-0}" != 1 ]; then
 	skip "opt-in: BFTDNS_CRASH_TESTS=1 meson test cluster-kill-all-long (long)"
 fi
-load_tools
-RANDOM=$((seed % 32768))
-log "seed $seed ($clients clients, $seconds s of load, $kills kills of all four)"
-
-cluster_keys "$TMP" "$n" "$f"
-cluster_start
-cluster_wait_all_links 300
-cluster_wait_signed 600
-cluster_wait_same_zone "$TMP/start" 600
-log "n = $n, f = $f: links up, every replica serves the signed zone (serial $(cluster_serial 1))"
-
-load_start "$clients" "$seconds"
-start=$(date +%s)
+load_begin "$seed" "$clients" "$seconds" "$kills kills of all four"
 
 # votes_back I: how often replica I gave its logged votes back at a start.
 votes_back() {

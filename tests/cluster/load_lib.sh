@@ -1,6 +1,6 @@
 # Update clients under load, and what the zone must hold after them: the
 # shared part of the crash tests (crash_load.sh, kill_all.sh). Sourced after
-# lib.sh, with the group's keys made (cluster_keys): n replicas in
+# lib.sh; load_begin makes the group (cluster_keys): n replicas in
 # CLUSTER_N, the clients' results in TMP/client-C.out.
 #
 # Client C's UPDATE K adds u-C-K (it is applied iff that name is in the
@@ -87,6 +87,29 @@ load_start() {
 		load_client "$c" 2>"$TMP/client-$c.err" &
 		CLUSTER_BG+=($!)
 	done
+}
+
+# load_begin SEED CLIENTS SECONDS WHAT: the start both crash tests share,
+# so that they differ only in how they crash replicas. Skips unless the
+# tools are there; seeds RANDOM with SEED (printed with WHAT, the test's
+# plan, so that a failing run can be repeated); starts the group of n
+# replicas tolerating f (the caller's n and f) and waits until every one
+# serves the same signed zone; then CLIENTS clients for SECONDS under
+# load_start, and start the time they began (seconds since the epoch).
+load_begin() {
+	load_tools
+	RANDOM=$(($1 % 32768))
+	log "seed $1 ($2 clients, $3 s of load, $4)"
+
+	cluster_keys "$TMP" "$n" "$f"
+	cluster_start
+	cluster_wait_all_links 300
+	cluster_wait_signed 600
+	cluster_wait_same_zone "$TMP/start" 600
+	log "n = $n, f = $f: links up, every replica serves the signed zone (serial $(cluster_serial 1))"
+
+	load_start "$2" "$3"
+	start=$(date +%s)
 }
 
 # crash_fail MESSAGE: fail, first printing what each replica's whole log
