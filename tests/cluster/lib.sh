@@ -249,6 +249,21 @@ cluster_running() {
 	[ -n "${CLUSTER_PID[$1]:-}" ] && kill -0 "${CLUSTER_PID[$1]}" 2>/dev/null
 }
 
+# cluster_no_redelivery [MORE]: 0 unless a replica's log says it skipped a
+# batch it had applied (apply.c, "delivered again") or stopped applying, or
+# matches the extended regex MORE; the lines found are printed.
+cluster_no_redelivery() {
+	local i pat='delivered again|stops applying' found=0
+	[ -z "${1:-}" ] || pat="$pat|$1"
+	for ((i = 1; i <= CLUSTER_N; i++)); do
+		if grep -E "$pat" "$CLUSTER_DIR/replica-$i/knot.log"; then
+			echo "replica $i: see the lines above" >&2
+			found=1
+		fi
+	done
+	return "$found"
+}
+
 # cluster_up: the ids of the running replicas.
 cluster_up() {
 	local i
