@@ -449,16 +449,7 @@ static void remove_segments(void)
 
 static void cleanup(void)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[600];
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		if (e->d_name[0] != '.') {
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);
-		}
-	}
-	if (d != NULL) closedir(d);
+	remove_segments();
 	rmdir(dir);
 }
 
